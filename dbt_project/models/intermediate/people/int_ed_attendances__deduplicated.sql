@@ -1,0 +1,16 @@
+with
+
+records as (
+
+    select * from {{ ref('stg_health__ed_attendances') }}
+
+),
+
+-- A record delivered again (a correction) supersedes the earlier copy: keep the most recently ingested one.
+latest as (
+
+    {{ deduplicate('records', partition_by='record_key', order_by='ingested_at desc, delivery_id desc, source_row_number desc') }}
+
+)
+
+select * from latest

@@ -1,0 +1,25 @@
+with
+
+snapshots as (
+
+    select * from {{ ref('stg_education__census') }}
+
+),
+
+-- A period_snapshot feed holds one full snapshot per period: the current state is the latest period.
+latest_period as (
+
+    select max(census_period) as census_period from snapshots
+
+),
+
+current_snapshot as (
+
+    select snapshots.*
+    from snapshots
+    inner join latest_period
+        on snapshots.census_period = latest_period.census_period
+
+)
+
+select * from current_snapshot

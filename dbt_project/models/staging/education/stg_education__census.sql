@@ -1,0 +1,56 @@
+with
+
+source as (
+
+    select * from {{ source('education', 'education_census') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        cast(_record_key as string) as record_key,
+        cast(upn_token as string) as upn_token,
+        cast(school_urn as string) as school_urn,
+
+        -- linkage tokens (keyed; usable only for matching)
+        cast(surname_token as string) as surname_token,
+        surname_bloom,
+        cast(forenames_token as string) as forenames_token,
+        forenames_bloom,
+        cast(dob_token as string) as dob_token,
+        cast(dob_swapped_token as string) as dob_swapped_token,
+        cast(dob_month_day_token as string) as dob_month_day_token,
+        cast(postcode_token as string) as postcode_token,
+
+        -- coarsened demographics
+        cast(birth_year_month as string) as birth_year_month,
+        cast(sex as string) as sex,
+        cast(postcode_lsoa as string) as residence_lsoa,
+
+        -- dates
+        cast(_period as string) as census_period,
+
+        -- attendance
+        cast(possible_sessions as integer) as possible_sessions,
+        cast(sessions_missed as integer) as sessions_missed,
+
+        -- codes
+        cast(sen_provision as string) as sen_provision,
+        cast(sen_primary_need as string) as sen_primary_need,
+
+        -- flags
+        cast(fsm_eligible as boolean) as is_fsm_eligible,
+        cast(child_in_need as boolean) as is_child_in_need,
+        cast(child_protection_plan as boolean) as is_on_child_protection_plan,
+        cast(looked_after as boolean) as is_looked_after,
+
+        -- lineage
+        {{ lineage_columns() }}
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,46 @@
+with
+
+source as (
+
+    select * from {{ source('education', 'education_exclusions') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        cast(_record_key as string) as record_key,
+        cast(upn_token as string) as upn_token,
+        cast(school_urn as string) as school_urn,
+
+        -- linkage tokens (keyed; usable only for matching)
+        cast(surname_token as string) as surname_token,
+        surname_bloom,
+        cast(forenames_token as string) as forenames_token,
+        forenames_bloom,
+        cast(dob_token as string) as dob_token,
+        cast(dob_swapped_token as string) as dob_swapped_token,
+        cast(dob_month_day_token as string) as dob_month_day_token,
+
+        -- coarsened demographics
+        cast(birth_year_month as string) as birth_year_month,
+
+        -- dates
+        cast(start_date as date) as start_date,
+
+        -- codes
+        cast(category as string) as exclusion_category,
+        cast(reason_code as string) as reason_code,
+
+        -- measures
+        cast(sessions as integer) as sessions_excluded,
+
+        -- lineage
+        {{ lineage_columns() }}
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,39 @@
+with
+
+source as (
+
+    select * from {{ source('health', 'ed_assaults') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        cast(_record_key as string) as record_key,
+        cast(istv_ref as string) as istv_ref,
+        cast(site_code as string) as site_code,
+
+        -- dates and times
+        cast(arrival_date as date) as arrival_date,
+        cast(arrival_time as string) as arrival_time,
+        cast(assault_date as date) as assault_date,
+        cast(assault_time as string) as assault_time,
+
+        -- codes
+        cast(age_band as string) as age_band,
+        cast(sex as string) as sex,
+        cast(means_of_assault as string) as means_of_assault,
+        cast(location_type as string) as location_type,
+
+        -- area
+        cast(location_lsoa as string) as location_lsoa,
+
+        -- lineage
+        {{ lineage_columns() }}
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,51 @@
+with
+
+source as (
+
+    select * from {{ source('health', 'ed_attendances') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        cast(_record_key as string) as record_key,
+        cast(attendance_id_token as string) as attendance_id_token,
+        cast(nhs_number_token as string) as nhs_number_token,
+        cast(site_code as string) as site_code,
+
+        -- linkage tokens (keyed; usable only for matching)
+        cast(surname_token as string) as surname_token,
+        surname_bloom,
+        cast(forenames_token as string) as forenames_token,
+        forenames_bloom,
+        cast(dob_token as string) as dob_token,
+        cast(dob_swapped_token as string) as dob_swapped_token,
+        cast(dob_month_day_token as string) as dob_month_day_token,
+        cast(postcode_token as string) as postcode_token,
+
+        -- coarsened demographics
+        cast(birth_year_month as string) as birth_year_month,
+        cast(sex as string) as sex,
+        cast(postcode_lsoa as string) as residence_lsoa,
+
+        -- dates and times
+        cast(arrival_date as date) as arrival_date,
+        cast(arrival_time as string) as arrival_time,
+        cast(injury_date as date) as injury_date,
+
+        -- codes
+        cast(injury_intent as string) as injury_intent,
+        cast(injury_mechanism as string) as injury_mechanism,
+        cast(place_of_injury as string) as place_of_injury,
+        cast(alcohol_drug_involvement as string) as alcohol_drug_involvement,
+
+        -- lineage
+        {{ lineage_columns() }}
+
+    from source
+
+)
+
+select * from renamed

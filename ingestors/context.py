@@ -1,0 +1,23 @@
+"""Build an `IngestContext` from configuration: the store, the pseudonymisation keys and the postcode lookup."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import polars as pl
+
+from ingestors.ingest import IngestContext
+from ingestors.lake import REFERENCE_POSTCODES_TABLE, read_table
+from privacy.keys import load_master_key
+from storage import Store
+
+POSTCODE_LOOKUP_SCHEMA = {"postcode": pl.String(), "lsoa_code": pl.String()}
+
+
+def build_ingest_context(
+    store: Store, env: Mapping[str, str], *, run_id: str | None = None, user: str | None = None
+) -> IngestContext:
+    """Raises `privacy.keys.MissingKeyError` (with instructions) when no pseudonymisation key is configured."""
+    keys = load_master_key(env)
+    lookup = read_table(store, REFERENCE_POSTCODES_TABLE, POSTCODE_LOOKUP_SCHEMA)
+    return IngestContext(store=store, keys=keys, postcode_lookup=lookup, run_id=run_id, user=user)

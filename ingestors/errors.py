@@ -1,0 +1,32 @@
+"""File-level failures: the reasons a whole delivery is quarantined rather than loaded."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class QuarantineReason(StrEnum):
+    """Machine-readable reason codes written beside a quarantined file."""
+
+    UNREADABLE = "unreadable"
+    EMPTY = "empty"
+    UNKNOWN_FEED = "unknown_feed"
+    WRONG_DROP_ZONE = "wrong_drop_zone"
+    UNSUPPORTED_FORMAT = "unsupported_format"
+    MISSING_REQUIRED_COLUMNS = "missing_required_columns"
+    DUPLICATE_COLUMNS = "duplicate_columns"
+    WRONG_SHEET = "wrong_sheet"
+    TRUNCATED = "truncated"
+    AGREEMENT_NOT_IN_FORCE = "agreement_not_in_force"
+    NO_AGREEMENT = "no_agreement"
+    TOO_MANY_REJECTS = "too_many_rejects"
+
+
+class FileRejected(Exception):
+    """A delivery cannot be loaded at all. `explanation` is plain English a partner's data officer can act on."""
+
+    def __init__(self, reason: QuarantineReason, explanation: str, *, details: dict[str, object] | None = None):
+        super().__init__(explanation)
+        self.reason = reason
+        self.explanation = explanation
+        self.details = details or {}

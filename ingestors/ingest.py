@@ -1,0 +1,323 @@
+"""Ingest one delivered file: from a partner's drop zone to a bronze Delta table, exactly once.
+
+The order of steps is the privacy and safety argument:
+1. the file's content hash decides whether this content was already loaded (under any name): if so it is recorded as
+   a duplicate and archived, never loaded twice;
+2. the feed is recognised from the file name (or, failing that, unambiguously from its header) and its data-sharing
+   agreement must be in force;
+3. columns outside the agreement are dropped before anything is written; rows are validated against the contract;
+4. identifiers are pseudonymised and quasi-identifiers coarsened *in memory*; only the protected frame is written;
+5. the bronze write replaces this delivery's rows (or the period's, for snapshot feeds) in one Delta commit, so a
+   crash and rerun leaves exactly one copy;
+6. only then is the identifiable original moved from `landing/` to `archive/`.
+A file that cannot be loaded at all goes to `quarantine/` with a machine-readable reason and a plain-English one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import polars as pl
+
+from ingestors.contract import DeliverySemantics, FeedContract, load_contracts
+from ingestors.detect import feed_from_headers, feed_from_name, map_headers
+from ingestors.errors import FileRejected, QuarantineReason
+from ingestors.lake import REJECTS_TABLE, bronze_table, equals, replace_rows
+from ingestors.ledger import (
+    DeliveryRecord,
+    DeliveryStatus,
+    audit,
+    loaded_delivery_with_content,
+    record_delivery,
+)
+from ingestors.quality import quality_report, write_quality
+from ingestors.readers import ROW_NUMBER, read_delivery
+from ingestors.validate import ISSUE_SCHEMA, validate
+from privacy.agreement import SharingAgreement, load_agreements
+from privacy.protect import KeyRing, bronze_schema, protect
+from storage import ObjectInfo, Store
+
+log = logging.getLogger(__name__)
+
+LANDING, ARCHIVE, QUARANTINE = "landing", "archive", "quarantine"
+HASH_CHUNK_BYTES = 8 * 1024 * 1024
+REJECTS_SCHEMA: dict[str, pl.DataType] = {
+    "_delivery_id": pl.String(),
+    "feed": pl.String(),
+    "source_file": pl.String(),
+    "line_number": pl.Int64(),
+    "column": pl.String(),
+    "rule": pl.String(),
+    "message": pl.String(),
+    "raw_value": pl.String(),
+    "action": pl.String(),
+}
+
+
+@dataclass(frozen=True)
+class IngestContext:
+    """What an ingestion needs besides the file. Built by the caller (CLI or Dagster resource)."""
+
+    store: Store
+    keys: KeyRing
+    postcode_lookup: pl.DataFrame
+    today: dt.date = field(default_factory=dt.date.today)
+    run_id: str | None = None
+    user: str | None = None
+    contracts: Mapping[str, FeedContract] = field(default_factory=load_contracts)
+    agreements: Mapping[str, SharingAgreement] = field(default_factory=load_agreements)
+
+
+@dataclass(frozen=True)
+class DeliveryOutcome:
+    """What happened to one delivered file. Safe to log and to attach as Dagster metadata (no identifiers)."""
+
+    record: DeliveryRecord
+    explanation: str | None = None
+    quality: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def status(self) -> DeliveryStatus:
+        return self.record.status
+
+
+def conform(frame: pl.DataFrame, schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
+    """`frame` in the table's column order and types; optional columns a partner did not send become null."""
+    unexpected = set(frame.columns) - set(schema)
+    if unexpected:
+        raise ValueError(f"columns not in the table schema: {sorted(unexpected)}")
+    return frame.select(
+        (pl.col(c) if c in frame.columns else pl.lit(None)).cast(dtype).alias(c) for c, dtype in schema.items()
+    )
+
+
+def record_time() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def content_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(HASH_CHUNK_BYTES):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def pending_files(store: Store, partner: str | None = None) -> list[ObjectInfo]:
+    """Files waiting in the drop zones (all partners, or one), oldest path first."""
+    prefix = f"{partner}/" if partner else ""
+    return [o for o in store.list(LANDING, prefix) if "/" in o.path and not o.path.endswith("/")]
+
+
+def ingest_file(ctx: IngestContext, landing_path: str) -> DeliveryOutcome:
+    """Ingest `landing/<partner>/<file>`. Idempotent per file content; never raises for a bad file (quarantines)."""
+    partner, name = _split_landing_path(landing_path)
+    info = next((o for o in ctx.store.list(LANDING, f"{partner}/") if o.path == landing_path), None)
+    received_at = info.last_modified if info else dt.datetime.now(dt.UTC)
+    with ctx.store.local_file(LANDING, landing_path) as local:
+        sha = content_sha256(local)
+        delivery_id = sha[:24]
+        base = DeliveryRecord(
+            delivery_id=delivery_id,
+            feed=None,
+            partner=partner,
+            period=None,
+            source_file=name,
+            content_sha256=sha,
+            status=DeliveryStatus.LOADED,
+            received_at=received_at,
+            run_id=ctx.run_id,
+        )
+        earlier = loaded_delivery_with_content(ctx.store, sha)
+        if earlier is not None:
+            return _duplicate(ctx, landing_path, base, earlier)
+        try:
+            return _load(ctx, local, landing_path, base)
+        except FileRejected as rejected:
+            return _quarantine(ctx, landing_path, base, rejected)
+
+
+def _load(ctx: IngestContext, local: Path, landing_path: str, base: DeliveryRecord) -> DeliveryOutcome:
+    partner_contracts = [c for c in ctx.contracts.values() if c.partner == base.partner]
+    by_name = feed_from_name(base.source_file, ctx.contracts)
+    raw = read_delivery(local, base.source_file, [by_name.contract] if by_name else partner_contracts)
+    match = by_name or feed_from_headers(base.source_file, raw.headers, base.partner, ctx.contracts)
+    contract = match.contract
+    if contract.partner != base.partner:
+        raise FileRejected(
+            QuarantineReason.WRONG_DROP_ZONE,
+            f"'{base.source_file}' is a {contract.partner} feed ({contract.title}) but arrived in the {base.partner} "
+            f"drop zone. Each partner may only deliver its own feeds; send it from the {contract.partner} drop zone.",
+        )
+    agreement = ctx.agreements.get(contract.feed)
+    if agreement is None:
+        raise FileRejected(
+            QuarantineReason.NO_AGREEMENT,
+            f"There is no data-sharing agreement for {contract.title}, so nothing from it may be kept.",
+        )
+    refusal = agreement.refusal_reason(ctx.today)
+    if refusal:
+        raise FileRejected(QuarantineReason.AGREEMENT_NOT_IN_FORCE, refusal)
+
+    # A name without a period falls back to the month of receipt, which the quality report shows the partner.
+    period = match.period or (base.received_at or record_time()).strftime("%Y-%m")
+    header_map, unrecognised = map_headers(raw.headers, contract)
+    canonical = raw.frame.rename(header_map).select(ROW_NUMBER, *header_map.values())
+    not_agreed = [c for c in canonical.columns if c != ROW_NUMBER and c not in agreement.shared_fields]
+    dropped = sorted([*unrecognised, *not_agreed])
+    canonical = canonical.drop(not_agreed)  # before anything else touches the values
+
+    result = validate(canonical, contract)
+    issues = result.issues
+    if raw.malformed_rows is not None and raw.malformed_rows.height:
+        malformed = raw.malformed_rows.select(
+            ROW_NUMBER,
+            pl.lit("(record)").alias("column"),
+            pl.lit("malformed_record").alias("rule"),
+            pl.col("message"),
+            pl.lit(None, dtype=pl.String).alias("raw_value"),
+            pl.lit("row_rejected").alias("action"),
+        )
+        issues = pl.concat([issues, malformed.cast(ISSUE_SCHEMA)])
+    rows_read = raw.frame.height + (raw.malformed_rows.height if raw.malformed_rows is not None else 0)
+    rows_rejected = result.rows_rejected + (raw.malformed_rows.height if raw.malformed_rows is not None else 0)
+    rows_loaded = result.valid.height
+    if rows_read != rows_loaded + rows_rejected:  # the accounting invariant; a bug here must never pass silently
+        raise RuntimeError(f"row accounting broken for {base.source_file}: {rows_read} != {rows_loaded} + {rows_rejected}")
+
+    record = DeliveryRecord(
+        **{**base.__dict__, "feed": contract.feed, "period": period},
+    )
+    record.rows_read, record.rows_loaded, record.rows_rejected = rows_read, rows_loaded, rows_rejected
+    record.values_removed = issues.filter(pl.col("action") == "value_removed").height
+    record.fields_dropped = dropped
+    record.contract_version, record.agreement_version = contract.version, agreement.version
+
+    lineage = {
+        "_delivery_id": record.delivery_id,
+        "_source_file": record.source_file,
+        "_period": period,
+        "_ingested_at": record.ingested_at,
+        "_contract_version": contract.version,
+        "_agreement_version": agreement.version,
+    }
+    protected = conform(
+        protect(result.valid, contract, agreement, ctx.keys, ctx.postcode_lookup, lineage),
+        bronze_schema(contract, agreement),
+    )
+    scope = (
+        equals("_period", period)
+        if contract.delivery is DeliverySemantics.PERIOD_SNAPSHOT
+        else equals("_delivery_id", record.delivery_id)
+    )
+    replace_rows(ctx.store, bronze_table(contract.feed), protected, scope)
+
+    rejects = issues.select(
+        pl.lit(record.delivery_id).alias("_delivery_id"),
+        pl.lit(contract.feed).alias("feed"),
+        pl.lit(record.source_file).alias("source_file"),
+        (pl.col(ROW_NUMBER) + raw.header_line).alias("line_number") if raw.file_format != "jsonl" else pl.col(ROW_NUMBER).alias("line_number"),
+        "column",
+        "rule",
+        "message",
+        "raw_value",
+        "action",
+    ).cast(REJECTS_SCHEMA)
+    replace_rows(ctx.store, REJECTS_TABLE, rejects, equals("_delivery_id", record.delivery_id))
+
+    quality = quality_report(contract, raw, canonical, result, record, ctx.today)
+    write_quality(ctx.store, contract, record, quality)
+    record_delivery(ctx.store, record)
+    audit(
+        ctx.store,
+        "ingestion",
+        run_id=ctx.run_id,
+        user=ctx.user,
+        feed=contract.feed,
+        delivery_id=record.delivery_id,
+        detail={
+            "source_file": record.source_file,
+            "rows_read": rows_read,
+            "rows_loaded": rows_loaded,
+            "rows_rejected": rows_rejected,
+            "fields_dropped": dropped,
+            "matched_by": match.matched_by,
+        },
+    )
+    _archive(ctx, landing_path, record)
+    log.info(
+        "loaded %s as %s: %d read, %d loaded, %d rejected", record.source_file, contract.feed, rows_read, rows_loaded, rows_rejected
+    )
+    return DeliveryOutcome(record=record, quality=quality)
+
+
+def _duplicate(ctx: IngestContext, landing_path: str, base: DeliveryRecord, earlier: Mapping[str, object]) -> DeliveryOutcome:
+    record = DeliveryRecord(**{**base.__dict__, "feed": earlier["feed"], "period": earlier["period"]})
+    record.status = DeliveryStatus.DUPLICATE
+    record.reason = f"identical content to '{earlier['source_file']}' loaded at {earlier['ingested_at']}"
+    record_delivery(ctx.store, record)
+    audit(ctx.store, "duplicate_delivery", run_id=ctx.run_id, user=ctx.user, feed=record.feed,
+          delivery_id=record.delivery_id, detail={"source_file": record.source_file, "same_as": earlier["source_file"]})
+    _archive(ctx, landing_path, record)
+    explanation = (
+        f"'{record.source_file}' has exactly the same content as '{earlier['source_file']}', which was already "
+        "loaded. It was not loaded again."
+    )
+    log.info(explanation)
+    return DeliveryOutcome(record=record, explanation=explanation)
+
+
+def _quarantine(ctx: IngestContext, landing_path: str, base: DeliveryRecord, rejected: FileRejected) -> DeliveryOutcome:
+    record = DeliveryRecord(**base.__dict__)
+    record.status = DeliveryStatus.QUARANTINED
+    record.reason = rejected.reason.value
+    stamp = record.ingested_at.strftime("%Y%m%dT%H%M%S")
+    target = f"{record.partner}/{stamp}_{record.delivery_id[:8]}_{record.source_file}"
+    reason = {
+        "file": record.source_file,
+        "partner": record.partner,
+        "reason": rejected.reason.value,
+        "explanation": rejected.explanation,
+        "details": rejected.details,
+        "content_sha256": record.content_sha256,
+        "quarantined_at": record.ingested_at.isoformat(),
+        "run_id": ctx.run_id,
+    }
+    ctx.store.move(LANDING, landing_path, QUARANTINE, target)
+    ctx.store.write_text(QUARANTINE, f"{target}.reason.json", json.dumps(reason, indent=2, default=str))
+    ctx.store.write_text(QUARANTINE, f"{target}.reason.txt", _plain_reason(record, rejected))
+    record_delivery(ctx.store, record)
+    audit(ctx.store, "quarantine", run_id=ctx.run_id, user=ctx.user, delivery_id=record.delivery_id,
+          detail={"source_file": record.source_file, "reason": rejected.reason.value, "quarantined_as": target})
+    log.warning("quarantined %s: %s", record.source_file, rejected.explanation)
+    return DeliveryOutcome(record=record, explanation=rejected.explanation)
+
+
+def _plain_reason(record: DeliveryRecord, rejected: FileRejected) -> str:
+    return (
+        f"vrlake could not load the file '{record.source_file}' delivered by {record.partner}.\n\n"
+        f"Why: {rejected.explanation}\n\n"
+        "Nothing from this file has been loaded. The file is kept in quarantine, unchanged. "
+        "Once the problem is fixed, deliver the corrected file to your drop zone as usual.\n"
+        f"(reason code: {rejected.reason.value}; file fingerprint: {record.content_sha256[:16]})\n"
+    )
+
+
+def _archive(ctx: IngestContext, landing_path: str, record: DeliveryRecord) -> None:
+    stamp = record.ingested_at.strftime("%Y/%m/%d")
+    target = f"{record.partner}/{stamp}/{record.delivery_id[:8]}_{record.source_file}"
+    ctx.store.move(LANDING, landing_path, ARCHIVE, target)
+
+
+def _split_landing_path(landing_path: str) -> tuple[str, str]:
+    parts = PurePosixPath(landing_path).parts
+    if len(parts) < 2:
+        raise ValueError(f"expected landing/<partner>/<file>, got {landing_path!r}")
+    return parts[0], parts[-1]
+

@@ -1,0 +1,27 @@
+"""The vrlake Dagster code location: wiring only; the logic lives in ingestors/, privacy/, publishing/ and dbt."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.defs.automation.jobs import drop_zone_sensors, nightly_refresh, partner_jobs, refresh_all
+from orchestration.defs.dbt.assets import dbt_resource, vrlake_dbt_models
+from orchestration.defs.ingestion.assets import partner_intakes
+from orchestration.defs.ingestion.checks import row_accounting_checks
+from orchestration.defs.publishing.assets import publish_assets
+from orchestration.defs.reference.assets import operations_specs, reference_specs
+from orchestration.defs.resources import VrlakeResource
+
+
+@dg.definitions
+def defs() -> dg.Definitions:
+    return dg.Definitions(
+        assets=[*reference_specs, *operations_specs, *partner_intakes, vrlake_dbt_models, *publish_assets],
+        asset_checks=row_accounting_checks,
+        jobs=[refresh_all, *partner_jobs.values()],
+        sensors=[*drop_zone_sensors, dg.AutomationConditionSensorDefinition(
+            "marts_refresh_automation", target=dg.AssetSelection.all(), default_status=dg.DefaultSensorStatus.RUNNING,
+        )],
+        schedules=[nightly_refresh],
+        resources={"vrlake": VrlakeResource(), "dbt": dbt_resource},
+    )

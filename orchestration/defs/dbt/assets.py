@@ -1,0 +1,51 @@
+"""The dbt project as Dagster assets: bronze -> staging -> conformed -> JSNA marts.
+
+The manifest is prepared by the build (`make` runs `dbt parse`) and explicitly in tests; `prepare_if_dev` parses only
+under `dagster dev`, never when a deployed code location is imported. dbt runs in the `warehouse` pool (limit 1)
+because DuckDB allows one writer process.
+"""
+
+
+import os
+import sys
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+
+from orchestration.defs.resources import VrlakeResource
+from orchestration.lib.translator import VrlakeDbtTranslator
+from vrlake.paths import dbt_project_dir
+from vrlake.warehouse import WAREHOUSE_POOL, dbt_environment
+
+DBT_PROJECT = DbtProject(project_dir=dbt_project_dir(), profiles_dir=dbt_project_dir())
+DBT_PROJECT.prepare_if_dev()
+
+
+class DbtBuildConfig(dg.Config):
+    """Launchpad options for an analyst."""
+
+    full_refresh: bool = False
+
+
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path,
+    project=DBT_PROJECT,
+    dagster_dbt_translator=VrlakeDbtTranslator(),
+    pool=WAREHOUSE_POOL,
+    retry_policy=dg.RetryPolicy(max_retries=1, delay=10),
+)
+def vrlake_dbt_models(
+    context: dg.AssetExecutionContext, config: DbtBuildConfig, dbt: DbtCliResource, vrlake: VrlakeResource
+):
+    # dbt reads its connection settings from the environment (profiles.yml); set them for this step's process only.
+    os.environ.update(dbt_environment(vrlake.store))
+    args = ["build", *(["--full-refresh"] if config.full_refresh else [])]
+    yield from dbt.cli(args, context=context).stream()
+
+
+# The dbt installed beside this interpreter, so runs work without the virtual environment on PATH.
+_DBT_BESIDE_PYTHON = Path(sys.executable).parent / "dbt"
+dbt_resource = DbtCliResource(
+    project_dir=DBT_PROJECT, dbt_executable=str(_DBT_BESIDE_PYTHON) if _DBT_BESIDE_PYTHON.exists() else "dbt"
+)

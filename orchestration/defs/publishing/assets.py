@@ -1,0 +1,71 @@
+"""Publishing assets: each JSNA mart exported for commissioners (Delta, CSV, XLSX and a manifest)."""
+
+
+import json
+from dataclasses import dataclass
+
+import dagster as dg
+
+from orchestration.defs.dbt.assets import DBT_PROJECT
+from orchestration.defs.resources import VrlakeResource
+from orchestration.lib.translator import VrlakeDbtTranslator
+from publishing.export import publish_mart, read_mart
+from vrlake.warehouse import WAREHOUSE_POOL
+
+PUBLISHED_GROUP = "published"
+
+
+@dataclass(frozen=True)
+class MartModel:
+    name: str
+    key: dg.AssetKey
+    schema: str
+    relation: str
+
+
+def mart_models() -> list[MartModel]:
+    """Models under `models/marts/` in the prepared manifest (read, never parsed, at import)."""
+    manifest = json.loads(DBT_PROJECT.manifest_path.read_text("utf-8"))
+    translator = VrlakeDbtTranslator()
+    return [
+        MartModel(
+            name=node["name"],
+            key=translator.get_asset_spec(manifest, unique_id, DBT_PROJECT).key,
+            schema=node["schema"],
+            relation=node.get("alias") or node["name"],
+        )
+        for unique_id, node in sorted(manifest["nodes"].items())
+        if node["resource_type"] == "model" and node["fqn"][1:2] == ["marts"]
+    ]
+
+
+def build_publish_asset(model: MartModel) -> dg.AssetsDefinition:
+    mart = model.name
+
+    @dg.asset(
+        key=["published", mart],
+        deps=[model.key],
+        group_name=PUBLISHED_GROUP,
+        kinds={"delta", "csv", "xlsx"},
+        owners=["team:vru-analysts"],
+        tags={"tier": "published"},
+        pool=WAREHOUSE_POOL,
+        automation_condition=dg.AutomationCondition.eager(),
+        description=f"{mart} as published for commissioners in the marts zone.",
+    )
+    def publish(vrlake: VrlakeResource) -> dg.MaterializeResult:
+        frame = read_mart(vrlake.store, model.relation, model.schema)
+        published = publish_mart(vrlake.store, mart, frame)
+        return dg.MaterializeResult(
+            metadata={
+                "dagster/row_count": dg.MetadataValue.int(published.rows),
+                "paths": dg.MetadataValue.json(published.paths),
+                "fed_by_deliveries": dg.MetadataValue.int(published.deliveries),
+                "preview": dg.MetadataValue.md(published.preview_markdown(frame)),
+            }
+        )
+
+    return publish
+
+
+publish_assets = [build_publish_asset(model) for model in mart_models()]

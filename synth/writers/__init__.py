@@ -1,0 +1,1 @@
+"""Partner writers: each partner system's file format, headers and codes."""

@@ -1,0 +1,89 @@
+"""Exactly-once loading: a duplicate delivery, a corrected re-delivery for a period, and a crash mid-ingest."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import ingestors.ingest as ingest_module
+from ingestors.accounting import accounting_problems
+from ingestors.contract import load_contracts
+from ingestors.ingest import ingest_file
+from ingestors.ledger import DeliveryStatus
+from tests.ingestion_helpers import Lake, make_lake, nominals_csv
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> Lake:
+    return make_lake(tmp_path)
+
+
+def caseload(crns: list[str], rosh: str = "LOW") -> str:
+    base = {"firstName": "Sam", "surname": "Lee", "dateOfBirth": "1999-01-02", "gender": "M",
+            "sentenceType": "CO", "sentenceStartDate": "2026-01-01", "roshLevel": rosh}
+    return "".join(json.dumps({**base, "crn": crn}) + "\n" for crn in crns)
+
+
+def test_identical_file_under_another_name_is_recorded_as_duplicate_and_not_loaded(lake: Lake) -> None:
+    first = lake.ingest("police", "police_nominals_2026-10.csv", nominals_csv(3))
+    second = lake.ingest("police", "nominals_resend.csv", nominals_csv(3))
+    assert first.status is DeliveryStatus.LOADED
+    assert second.status is DeliveryStatus.DUPLICATE
+    assert "police_nominals_2026-10.csv" in second.explanation
+    assert lake.bronze("police_nominals").height == 3
+    ledger = lake.table("ops/deliveries")
+    assert sorted(ledger.get_column("status").to_list()) == ["duplicate", "loaded"]
+    assert lake.store.list("landing") == [], "the duplicate is archived, not left in the drop zone"
+
+
+def test_new_incremental_delivery_adds_rows(lake: Lake) -> None:
+    lake.ingest("police", "police_nominals_2026-10.csv", nominals_csv(3))
+    lake.ingest("police", "police_nominals_2026-11.csv", nominals_csv(2, start=10))
+    assert lake.bronze("police_nominals").height == 5
+
+
+def test_corrected_snapshot_for_a_period_replaces_that_period_only(lake: Lake) -> None:
+    lake.ingest("probation", "probation_caseload_2026-09.jsonl", caseload(["X000001", "X000002"]))
+    lake.ingest("probation", "probation_caseload_2026-10.jsonl", caseload(["X000001", "X000002", "X000003"]))
+    corrected = lake.ingest("probation", "probation_caseload_2026-10_v2.jsonl", caseload(["X000001", "X000003"], "HIGH"))
+    assert corrected.status is DeliveryStatus.LOADED
+    bronze = lake.bronze("probation_caseload")
+    by_period = dict(bronze.group_by("_period").len().iter_rows())
+    assert by_period == {"2026-09": 2, "2026-10": 2}
+    assert set(bronze.filter(pl.col("_period") == "2026-10").get_column("rosh")) == {"High"}
+    assert accounting_problems(lake.store, load_contracts()["probation_caseload"]) == []
+
+
+def test_ingestion_killed_after_the_lake_write_then_rerun_leaves_exactly_one_copy(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = lake.drop("police", "police_nominals_2026-10.csv", nominals_csv(4))
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt("process killed")
+
+    monkeypatch.setattr(ingest_module, "record_delivery", crash)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_file(lake.context, path)
+    assert lake.bronze("police_nominals").height == 4, "the bronze commit landed before the crash"
+    assert lake.store.exists("landing", path), "the original stays in the drop zone until fully processed"
+
+    monkeypatch.undo()
+    rerun = ingest_file(lake.context, path)
+    assert rerun.status is DeliveryStatus.LOADED
+    assert lake.bronze("police_nominals").height == 4, "the rerun replaced its own rows, no second copy"
+    assert lake.table("ops/rejects").height == 0
+    assert accounting_problems(lake.store, load_contracts()["police_nominals"]) == []
+
+
+def test_accounting_check_fails_when_the_lake_and_ledger_disagree(lake: Lake) -> None:
+    lake.ingest("police", "police_nominals_2026-10.csv", nominals_csv(3))
+    extra = lake.bronze("police_nominals").head(1)
+    from ingestors.lake import append_rows
+
+    append_rows(lake.store, "bronze/police_nominals", extra)
+    problems = accounting_problems(lake.store, load_contracts()["police_nominals"])
+    assert problems and "ledger says 3 rows loaded, the lake holds 4" in problems[0]

@@ -1,0 +1,27 @@
+"""`vrlake reference FOLDER`: load area, population and postcode lookups into the lake."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+console = Console()
+
+
+def command(folder: Path = typer.Argument(..., exists=True, file_okay=False, help="Folder with areas.csv, population.csv, postcode_lsoa.csv")) -> None:
+    """Load (replace) the reference tables from ONS-format CSV files."""
+    from ingestors.lake_init import initialise_lake
+    from ingestors.reference import load_reference
+    from storage import StorageSettings, open_store
+
+    store = open_store(StorageSettings.from_env())
+    initialise_lake(store)
+    try:
+        loads = load_reference(store, folder)
+    except FileNotFoundError as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(code=2) from error
+    for load in loads:
+        console.print(f"{load.table}: {load.rows} rows")
