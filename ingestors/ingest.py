@@ -101,6 +101,13 @@ def record_time() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def delivery_identity(content_sha: str, period: str | None) -> str:
+    """The delivery id: the content hash, or for snapshot feeds the hash of (content, period)."""
+    if period is None:
+        return content_sha[:24]
+    return hashlib.sha256(f"{content_sha}|{period}".encode()).hexdigest()[:24]
+
+
 def content_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -122,9 +129,8 @@ def ingest_file(ctx: IngestContext, landing_path: str) -> DeliveryOutcome:
     received_at = info.last_modified if info else dt.datetime.now(dt.UTC)
     with ctx.store.local_file(LANDING, landing_path) as local:
         sha = content_sha256(local)
-        delivery_id = sha[:24]
         base = DeliveryRecord(
-            delivery_id=delivery_id,
+            delivery_id=delivery_identity(sha, None),
             feed=None,
             partner=partner,
             period=None,
@@ -134,9 +140,6 @@ def ingest_file(ctx: IngestContext, landing_path: str) -> DeliveryOutcome:
             received_at=received_at,
             run_id=ctx.run_id,
         )
-        earlier = loaded_delivery_with_content(ctx.store, sha)
-        if earlier is not None:
-            return _duplicate(ctx, landing_path, base, earlier)
         try:
             return _load(ctx, local, landing_path, base)
         except FileRejected as rejected:
@@ -167,6 +170,13 @@ def _load(ctx: IngestContext, local: Path, landing_path: str, base: DeliveryReco
 
     # A name without a period falls back to the month of receipt, which the quality report shows the partner.
     period = match.period or (base.received_at or record_time()).strftime("%Y-%m")
+    snapshot = contract.delivery is DeliverySemantics.PERIOD_SNAPSHOT
+    # An unchanged snapshot sent for a new period is that period's data, not a duplicate: for snapshot feeds the
+    # period is part of a delivery's identity; for incremental feeds the content alone is.
+    earlier = loaded_delivery_with_content(ctx.store, base.content_sha256, period=period if snapshot else None)
+    if earlier is not None:
+        return _duplicate(ctx, landing_path, base, earlier)
+    base = DeliveryRecord(**{**base.__dict__, "delivery_id": delivery_identity(base.content_sha256, period if snapshot else None)})
     header_map, unrecognised = map_headers(raw.headers, contract)
     canonical = raw.frame.rename(header_map).select(ROW_NUMBER, *header_map.values())
     not_agreed = [c for c in canonical.columns if c != ROW_NUMBER and c not in agreement.shared_fields]
@@ -211,11 +221,7 @@ def _load(ctx: IngestContext, local: Path, landing_path: str, base: DeliveryReco
         protect(result.valid, contract, agreement, ctx.keys, ctx.postcode_lookup, lineage),
         bronze_schema(contract, agreement),
     )
-    scope = (
-        equals("_period", period)
-        if contract.delivery is DeliverySemantics.PERIOD_SNAPSHOT
-        else equals("_delivery_id", record.delivery_id)
-    )
+    scope = equals("_period", period) if snapshot else equals("_delivery_id", record.delivery_id)
     replace_rows(ctx.store, bronze_table(contract.feed), protected, scope)
 
     rejects = issues.select(

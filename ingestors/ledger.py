@@ -91,13 +91,16 @@ def record_delivery(store: Store, record: DeliveryRecord) -> None:
     append_rows(store, DELIVERIES_TABLE, record.to_frame())
 
 
-def loaded_delivery_with_content(store: Store, content_sha256: str) -> dict[str, object] | None:
-    """The earlier loaded delivery with this exact content, if any."""
+def loaded_delivery_with_content(store: Store, content_sha256: str, *, period: str | None = None) -> dict[str, object] | None:
+    """The earlier loaded delivery with this exact content (and this period, when given), if any."""
     if not table_exists(store, DELIVERIES_TABLE):
         return None
+    same = (pl.col("content_sha256") == content_sha256) & (pl.col("status") == DeliveryStatus.LOADED.value)
+    if period is not None:
+        same = same & (pl.col("period") == period)
     hits = (
         scan_table(store, DELIVERIES_TABLE)
-        .filter((pl.col("content_sha256") == content_sha256) & (pl.col("status") == DeliveryStatus.LOADED.value))
+        .filter(same)
         .sort("ingested_at")
         .collect()
     )

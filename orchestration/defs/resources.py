@@ -15,6 +15,7 @@ import dagster as dg
 from ingestors.context import build_ingest_context
 from ingestors.ingest import IngestContext
 from ingestors.lake_init import initialise_lake
+from privacy.keys import InvalidKeyError, MissingKeyError
 from storage import StorageSettings, Store, open_store
 
 
@@ -30,4 +31,8 @@ class VrlakeResource(dg.ConfigurableResource):
     def ingest_context(self, context: dg.OpExecutionContext) -> IngestContext:
         """Everything an ingestion needs; the user is the one who launched the run, when Dagster knows it."""
         user = context.run.tags.get("dagster/user") or context.run.tags.get("user")
-        return build_ingest_context(self.store, os.environ, run_id=context.run_id, user=user)
+        try:
+            return build_ingest_context(self.store, os.environ, run_id=context.run_id, user=user)
+        except (MissingKeyError, InvalidKeyError) as error:
+            # Configuration, not a transient fault: fail once, with the instructions, instead of retrying.
+            raise dg.Failure(description=str(error), allow_retries=False) from None

@@ -43,13 +43,13 @@ def _spec(contract: FeedContract) -> dg.AssetSpec:
         kinds={"delta", "polars"},
         owners=[f"team:{contract.partner}-data"],
         tags={"partner": contract.partner, "tier": "bronze", "feed": contract.feed},
-        skippable=True,
         metadata={"contract_version": contract.version, "delivery_semantics": contract.delivery.value},
     )
 
 
 def _outcome_metadata(outcomes: list[DeliveryOutcome]) -> dict[str, dg.MetadataValue]:
     rows = [o.record for o in outcomes]
+    loaded = [r for r in rows if r.status is DeliveryStatus.LOADED]
     table = "\n".join(
         f"| {r.source_file} | {r.period} | {r.status.value} | {r.rows_read} | {r.rows_loaded} | {r.rows_rejected} |"
         for r in rows
@@ -57,7 +57,8 @@ def _outcome_metadata(outcomes: list[DeliveryOutcome]) -> dict[str, dg.MetadataV
     quality = outcomes[-1].quality if outcomes and outcomes[-1].quality else {}
     completeness = quality.get("completeness", {}) if isinstance(quality, dict) else {}
     return {
-        "deliveries": dg.MetadataValue.int(len(rows)),
+        "new_deliveries": dg.MetadataValue.int(len(loaded)),
+        "duplicates_ignored": dg.MetadataValue.int(sum(r.status is DeliveryStatus.DUPLICATE for r in rows)),
         "rows_read": dg.MetadataValue.int(sum(r.rows_read for r in rows)),
         "rows_loaded": dg.MetadataValue.int(sum(r.rows_loaded for r in rows)),
         "rows_rejected": dg.MetadataValue.int(sum(r.rows_rejected for r in rows)),
@@ -99,10 +100,12 @@ def build_partner_intake(partner: str) -> dg.AssetsDefinition:
                 failures.append(outcome)
             elif outcome.record.feed:
                 by_feed[outcome.record.feed].append(outcome)
-        for feed, outcomes in by_feed.items():
-            key = bronze_key(feed)
-            if key in context.selected_asset_keys and any(o.status is DeliveryStatus.LOADED for o in outcomes):
-                yield dg.MaterializeResult(asset_key=key, metadata=_outcome_metadata(outcomes))
+        # Every selected feed reports, even with nothing new: a feed that has not delivered must not stop dbt
+        # and publishing downstream in the same run (partners join over time).
+        for contract in contracts:
+            key = bronze_key(contract.feed)
+            if key in context.selected_asset_keys:
+                yield dg.MaterializeResult(asset_key=key, metadata=_outcome_metadata(by_feed.get(contract.feed, [])))
         if failures:
             explanation = "\n".join(f"- {o.record.source_file}: {o.explanation}" for o in failures)
             raise dg.Failure(

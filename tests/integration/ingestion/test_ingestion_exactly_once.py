@@ -87,3 +87,15 @@ def test_accounting_check_fails_when_the_lake_and_ledger_disagree(lake: Lake) ->
     append_rows(lake.store, "bronze/police_nominals", extra)
     problems = accounting_problems(lake.store, load_contracts()["police_nominals"])
     assert problems and "ledger says 3 rows loaded, the lake holds 4" in problems[0]
+
+
+def test_unchanged_snapshot_for_a_new_period_is_loaded_but_a_resend_for_the_same_period_is_not(lake: Lake) -> None:
+    september = lake.ingest("probation", "probation_caseload_2026-09.jsonl", caseload(["X000001"]))
+    october = lake.ingest("probation", "probation_caseload_2026-10.jsonl", caseload(["X000001"]))
+    resent = lake.ingest("probation", "caseload_october_again_2026-10.jsonl", caseload(["X000001"]))
+    assert [september.status, october.status, resent.status] == [
+        DeliveryStatus.LOADED, DeliveryStatus.LOADED, DeliveryStatus.DUPLICATE
+    ]
+    assert september.record.delivery_id != october.record.delivery_id
+    assert dict(lake.bronze("probation_caseload").group_by("_period").len().iter_rows()) == {"2026-09": 1, "2026-10": 1}
+    assert accounting_problems(lake.store, load_contracts()["probation_caseload"]) == []
