@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import polars as pl
-
 from ingestors.ingest import IngestContext
 from ingestors.lake import REFERENCE_POSTCODES_TABLE, read_table
+from ingestors.reference import STORED_SCHEMAS
 from privacy.keys import load_master_key
 from storage import Store
 
-POSTCODE_LOOKUP_SCHEMA = {"postcode": pl.String(), "lsoa_code": pl.String()}
+POSTCODE_LOOKUP_SCHEMA = STORED_SCHEMAS[REFERENCE_POSTCODES_TABLE]
 
 
 def build_ingest_context(

@@ -62,7 +62,7 @@ def feed_from_headers(
             QuarantineReason.UNKNOWN_FEED,
             f"'{name}' does not follow the naming convention <feed>_<YYYY-MM>.<ext> and its columns do not match "
             f"any {partner} feed. Name the file after its feed ({', '.join(feeds)}), e.g. '{feeds[0]}_2026-10.csv'.",
-            details={"headers_seen": headers[:50]},
+            details={"columns_in_file": len(headers)},
         )
     raise FileRejected(
         QuarantineReason.UNKNOWN_FEED,
@@ -100,6 +100,7 @@ def map_headers(headers: list[str], contract: FeedContract) -> tuple[dict[str, s
             QuarantineReason.MISSING_REQUIRED_COLUMNS,
             f"The file has no column for required field(s): {accepted}. The minimum dataset for "
             f"{contract.title} needs them; see the data dictionary for the names vrlake accepts.",
-            details={"missing_columns": missing, "headers_seen": headers[:50]},
+            # Only recognised header names: a file without a header row would otherwise put a person's data here.
+            details={"missing_columns": missing, "recognised_columns": sorted(mapping.values())},
         )
     return mapping, unrecognised

@@ -46,6 +46,7 @@ from storage import ObjectInfo, Store
 log = logging.getLogger(__name__)
 
 LANDING, ARCHIVE, QUARANTINE = "landing", "archive", "quarantine"
+QUARANTINED_ORIGINALS = "quarantined"  # folder of the archive zone holding originals of quarantined files
 HASH_CHUNK_BYTES = 8 * 1024 * 1024
 REJECTS_SCHEMA: dict[str, pl.DataType] = {
     "_delivery_id": pl.String(),
@@ -285,6 +286,8 @@ def _quarantine(ctx: IngestContext, landing_path: str, base: DeliveryRecord, rej
     record.reason = rejected.reason.value
     stamp = record.ingested_at.strftime("%Y%m%dT%H%M%S")
     target = f"{record.partner}/{stamp}_{record.delivery_id[:8]}_{record.source_file}"
+    # The original is identifiable, so it is kept in the archive zone; the quarantine zone holds only the reasons.
+    original = f"{QUARANTINED_ORIGINALS}/{target}"
     reason = {
         "file": record.source_file,
         "partner": record.partner,
@@ -294,13 +297,14 @@ def _quarantine(ctx: IngestContext, landing_path: str, base: DeliveryRecord, rej
         "content_sha256": record.content_sha256,
         "quarantined_at": record.ingested_at.isoformat(),
         "run_id": ctx.run_id,
+        "original_kept_at": f"{ARCHIVE}/{original}",
     }
-    ctx.store.move(LANDING, landing_path, QUARANTINE, target)
+    ctx.store.move(LANDING, landing_path, ARCHIVE, original)
     ctx.store.write_text(QUARANTINE, f"{target}.reason.json", json.dumps(reason, indent=2, default=str))
     ctx.store.write_text(QUARANTINE, f"{target}.reason.txt", _plain_reason(record, rejected))
     record_delivery(ctx.store, record)
     audit(ctx.store, "quarantine", run_id=ctx.run_id, user=ctx.user, delivery_id=record.delivery_id,
-          detail={"source_file": record.source_file, "reason": rejected.reason.value, "quarantined_as": target})
+          detail={"source_file": record.source_file, "reason": rejected.reason.value, "original_kept_at": original})
     log.warning("quarantined %s: %s", record.source_file, rejected.explanation)
     return DeliveryOutcome(record=record, explanation=rejected.explanation)
 
@@ -309,7 +313,8 @@ def _plain_reason(record: DeliveryRecord, rejected: FileRejected) -> str:
     return (
         f"vrlake could not load the file '{record.source_file}' delivered by {record.partner}.\n\n"
         f"Why: {rejected.explanation}\n\n"
-        "Nothing from this file has been loaded. The file is kept in quarantine, unchanged. "
+        "Nothing from this file has been loaded. The file is kept, unchanged, in the VRU's secure archive until the "
+        "retention period of the data-sharing agreement ends. "
         "Once the problem is fixed, deliver the corrected file to your drop zone as usual.\n"
         f"(reason code: {rejected.reason.value}; file fingerprint: {record.content_sha256[:16]})\n"
     )

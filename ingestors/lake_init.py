@@ -23,7 +23,7 @@ from ingestors.lake import (
 )
 from ingestors.ledger import AUDIT_SCHEMA, DELIVERY_SCHEMA
 from ingestors.quality import QUALITY_SCHEMA
-from ingestors.reference import REFERENCE_FILES
+from ingestors.reference import STORED_SCHEMAS
 from privacy.agreement import load_agreements
 from privacy.protect import bronze_schema
 from storage import Store
@@ -57,5 +57,5 @@ def initialise_lake(store: Store) -> list[str]:
         }
     )
     for table in (REFERENCE_AREAS_TABLE, REFERENCE_POPULATION_TABLE, REFERENCE_POSTCODES_TABLE):
-        wanted[table] = REFERENCE_FILES[table][1]
+        wanted[table] = STORED_SCHEMAS[table]
     return [table for table, schema in wanted.items() if ensure_table(store, table, schema)]

@@ -24,10 +24,9 @@ import polars as pl
 from ingestors.contract import ColumnClass, FeedContract
 from privacy.agreement import SharingAgreement, Treatment
 from privacy.bloom import bloom_encode
-from privacy.coarsen import postcode_to_lsoa
 from privacy.dob import dob_columns, dob_tokens
 from privacy.keys import PseudonymisationKey
-from privacy.tokens import tokenise
+from privacy.tokens import POSTCODE, tokenise
 
 KeyRing = PseudonymisationKey  # the master key; purpose keys are derived from it inside each encoder
 NAME_KIND = "name"
@@ -77,9 +76,7 @@ def protect(
         elif rule.treatment is Treatment.COARSEN and rule.to == "year_month":
             frame = _coarsen_date_of_birth(frame, name, key, with_tokens=rule.link_tokens)
         elif rule.treatment is Treatment.COARSEN and rule.to == "lsoa":
-            if rule.link_token:
-                frame = tokenise(frame, {name: "postcode"}, key, drop_source=False)
-            frame = postcode_to_lsoa(frame, name, postcode_lookup, output=f"{name}_lsoa").frame
+            frame = _coarsen_postcode(frame, name, key, postcode_lookup, keep_token=rule.link_token)
         elif rule.treatment is Treatment.DROP:
             frame = frame.drop(name)
     _refuse_identifiers(frame, contract)
@@ -99,7 +96,7 @@ def bronze_schema(contract: FeedContract, agreement: SharingAgreement) -> dict[s
         ROW_NUMBER, *[c for c in agreement.shared_fields if c in {col.name for col in contract.columns}]
     )
     lineage = {c: None for c in LINEAGE_SCHEMA if c not in (RECORD_KEY, ROW_NUMBER)}
-    lookup = pl.DataFrame(schema={"postcode": pl.String, "lsoa_code": pl.String})
+    lookup = pl.DataFrame(schema={"postcode_token": pl.String, "lsoa_code": pl.String})
     return dict(protect(empty, contract, agreement, throwaway, lookup, lineage).schema)
 
 
@@ -107,6 +104,17 @@ def _record_key_source(contract: FeedContract) -> pl.Expr:
     # The feed name is part of the message so equal natural keys in two feeds get different record keys.
     parts = [pl.lit(contract.feed)] + [pl.col(k).cast(pl.String).fill_null("") for k in contract.record_key]
     return pl.concat_str(parts, separator="|")
+
+
+def _coarsen_postcode(
+    frame: pl.DataFrame, name: str, key: PseudonymisationKey, lookup: pl.DataFrame, *, keep_token: bool
+) -> pl.DataFrame:
+    """`<name>_lsoa` by joining the postcode's keyed token to the token-keyed lookup (no postcode in the lake)."""
+    token = f"{name}_token"
+    frame = tokenise(frame, {name: POSTCODE}, key)
+    areas = lookup.select(pl.col("postcode_token").alias(token), pl.col("lsoa_code").alias(f"{name}_lsoa"))
+    frame = frame.join(areas.unique(token), on=token, how="left", maintain_order="left")
+    return frame if keep_token else frame.drop(token)
 
 
 def _coarsen_date_of_birth(frame: pl.DataFrame, name: str, key: PseudonymisationKey, *, with_tokens: bool) -> pl.DataFrame:

@@ -15,13 +15,15 @@ from ingestors.ingest import DeliveryOutcome, IngestContext, ingest_file
 from ingestors.lake import bronze_table, read_table
 from ingestors.lake_init import initialise_lake
 from privacy.keys import PseudonymisationKey
+from privacy.tokens import tokenise
 from storage import StorageSettings, Store, open_store
 
 TEST_KEY = PseudonymisationKey(b"vrlake-test-key-not-secret-0123456789", source="tests")
-POSTCODES = pl.DataFrame(
-    {"postcode": ["LS1 4AP", "LS2 7EW", "LS6 3QN"], "lsoa_code": ["E01000001", "E01000002", "E01000003"]},
-    schema=POSTCODE_LOOKUP_SCHEMA,
-)
+POSTCODES = tokenise(
+    pl.DataFrame({"postcode": ["LS1 4AP", "LS2 7EW", "LS6 3QN"], "lsoa_code": ["E01000001", "E01000002", "E01000003"]}),
+    {"postcode": "postcode"},
+    TEST_KEY,
+).select(list(POSTCODE_LOOKUP_SCHEMA))
 TODAY = dt.date(2026, 11, 1)
 
 NOMINALS_HEADER = "OccurrenceRef,NominalID,Role,Surname,Forenames,DOB,Sex,HomePostcode,PNCID,GangMarker"

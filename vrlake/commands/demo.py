@@ -24,6 +24,7 @@ def command(
     """Generate a synthetic area, drop its files into the landing zones, run the whole asset graph, summarise."""
     from ingestors.lake_init import initialise_lake
     from ingestors.reference import load_reference
+    from privacy.keys import load_master_key
     from storage import StorageSettings, open_store
     from synth.config import SynthConfig
     from synth.generate import generate
@@ -50,7 +51,7 @@ def command(
         result = generate(SynthConfig(people=people, seed=seed), synth_dir, synth_dir / "truth.csv")
     console.print(f"Generated {len(result.files)} partner files in {synth_dir}/landing (truth kept apart).")
 
-    for load in load_reference(store, synth_dir / "reference"):
+    for load in load_reference(store, synth_dir / "reference", load_master_key(os.environ)):
         console.print(f"Reference {load.table}: {load.rows:,} rows")
 
     landing = synth_dir / "landing"

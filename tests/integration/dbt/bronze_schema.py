@@ -15,7 +15,6 @@ from ingestors.lake_init import PERSON_INDEX_SCHEMA, PERSON_INDEX_TABLE
 from ingestors.ledger import DELIVERY_SCHEMA
 from ingestors.reference import REFERENCE_FILES
 from privacy.agreement import load_agreements
-from privacy.protect import LINEAGE_SCHEMA
 from privacy.protect import bronze_schema as derived_bronze_schema
 
 CONTRACTS_DIR: Final = Path("ingestors/contracts")

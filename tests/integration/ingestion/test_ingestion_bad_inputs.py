@@ -44,10 +44,14 @@ def assert_quarantined(lake: Lake, outcome, reason: QuarantineReason) -> None:
     assert outcome.status is DeliveryStatus.QUARANTINED
     assert outcome.record.reason == reason.value
     quarantined = [o.path for o in lake.store.list("quarantine")]
-    assert any(p.endswith(outcome.record.source_file) for p in quarantined), "the file itself is kept"
     reason_files = [p for p in quarantined if p.endswith(".reason.json")]
+    assert [p for p in quarantined if not p.endswith((".reason.json", ".reason.txt"))] == [], (
+        "the identifiable original never sits in the quarantine zone"
+    )
     payload = json.loads(lake.store.read_text("quarantine", reason_files[-1]))
     assert payload["reason"] == reason.value and payload["explanation"]
+    zone, _, kept_at = payload["original_kept_at"].partition("/")
+    assert zone == "archive" and lake.store.exists("archive", kept_at), "the original itself is kept"
     assert lake.store.list("landing") == [], "nothing left half-processed in the drop zone"
     assert_books_balance(lake)
 
@@ -253,3 +257,12 @@ def test_unagreed_column_is_dropped_and_reported(lake: Lake) -> None:
     assert "cro_number" not in bronze.columns and "Nickname" not in bronze.columns
     feedback = [o.path for o in lake.store.list("reports", "feedback/police/")]
     assert "`Nickname`" in lake.store.read_text("reports", feedback[0])
+
+
+def test_headerless_file_is_quarantined_without_copying_its_first_row_anywhere(lake: Lake) -> None:
+    first_row_is_a_person = nominals_csv(3).split("\n", 1)[1]
+    outcome = lake.ingest("police", "police_nominals_2026-10.csv", first_row_is_a_person)
+    assert_quarantined(lake, outcome, QuarantineReason.MISSING_REQUIRED_COLUMNS)
+    for info in lake.store.list("quarantine"):
+        assert "Smith" not in lake.store.read_text("quarantine", info.path)
+    assert "Smith" not in str(lake.table("ops/deliveries").to_dicts()) + str(lake.table("ops/audit").to_dicts())

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import dagster as dg
@@ -77,8 +78,9 @@ def synthetic_area(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_whole_asset_graph_materialises_on_a_synthetic_area(vrlake_env: Store, synthetic_area: Path) -> None:
     from ingestors.reference import load_reference
+    from privacy.keys import load_master_key
 
-    load_reference(vrlake_env, synthetic_area / "reference")
+    load_reference(vrlake_env, synthetic_area / "reference", load_master_key(os.environ))
     for path in sorted((synthetic_area / "landing").rglob("*.*")):
         vrlake_env.upload_file("landing", path.relative_to(synthetic_area / "landing").as_posix(), path)
 
