@@ -15,15 +15,18 @@ What a SAS can scope on this storage, and what that leaves open
   partner (``WRONG_DROP_ZONE``), so misfiled data never loads; a deliberately forged file that matches the
   other partner's contract would still load as theirs. Mitigations: a per-file **blob SAS** (below); on
   ADLS Gen2 a directory SAS on ``landing/<partner>`` with ``sdd=1``; or a container per partner; plus the
-  storage account's resource logs, which record which SAS signature created each blob.
+  storage account's resource logs, which record a hash of the SAS behind each request (``AuthenticationHash``),
+  so a misuse can be traced to the link.
 * A **blob SAS** (``sr=b``, ``file_name=...``) is confined to exactly one name inside the partner's drop
   zone: the strongest scoping plain Blob storage offers, at the cost of one link per delivery.
-* Links signed with the **account key** hang off a **stored access policy** per partner on the landing
-  container (``vrlake-<partner>-<random>``, holding the create-only permission), so
-  :func:`revoke_partner_sas` invalidates every outstanding link of that partner at once without rotating the
-  account key. A container holds at most five stored access policies, which covers the four partners.
-* Links signed with a **user delegation key** (managed identity, no account key) cannot use stored access
-  policies and last at most seven days; revoking them means revoking the account's user delegation keys.
+* Each link carries its own expiry (``se``) and permission (``sp=c``) and is signed with the **account key**, or
+  with a **user delegation key** when vrlake runs on a managed identity (Azure limits those to seven days).
+  There is no per-partner revocation: a stored access policy would give one, but a policy cannot hold a
+  permission while each link keeps its own expiry in a way Azurite honours (Azurite takes start and expiry
+  from the policy and ignores the link's), so expiry could not be proven in tests. To revoke, rotate the key
+  that signed the links (mint with ``VRLAKE_AZURE_ACCOUNT_KEY`` set to ``key2`` while the deployment itself
+  runs on managed identity, then regenerate ``key2``) or revoke the account's user delegation keys; both end
+  every partner's links, so keep links short and re-issue them.
 
 Create permission alone also lets a holder snapshot an existing blob whose name it knows (a snapshot is a
 read-only copy it still cannot read) and, on Azure, copy a publicly readable URL to a new name; neither
@@ -40,7 +43,6 @@ import datetime as dt
 import hashlib
 import mimetypes
 import re
-import secrets
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -63,8 +65,6 @@ ProgressCallback = Callable[[int, int], None]
 
 DROP_ZONE_PERMISSION: Final = "c"
 """Create only: no read (r), add (a), write/overwrite (w), delete (d), list (l) or tag (t)."""
-POLICY_ID_PREFIX: Final = "vrlake-"
-MAX_STORED_POLICIES: Final = 5  # Azure's limit per container
 MAX_DAYS: Final = 365
 USER_DELEGATION_MAX_DAYS: Final = 7  # Azure's limit for a user delegation key
 # A partner's clock may run behind the service's; a start time in the past keeps a fresh link usable at once.
@@ -116,7 +116,6 @@ class PartnerSas:
     starts_at: dt.datetime
     expires_at: dt.datetime
     signed_with: Literal["account key", "user delegation key"]
-    policy_id: str | None
     blob_name: str | None = None
 
     @property
@@ -160,8 +159,8 @@ def mint_partner_sas(
     risk); with it, a blob SAS for exactly ``<partner>/<file_name>``. ``ip_range`` (``a.b.c.d`` or
     ``a.b.c.d-e.f.g.h``) limits where the link may be used from (enforced by Azure; Azurite ignores it).
 
-    Signed with the account key when the settings carry one (through the partner's stored access policy, created
-    on first use), else with a user delegation key from ``credential`` (default: DefaultAzureCredential).
+    Signed with the account key when the settings carry one, else with a user delegation key from
+    ``credential`` (default: DefaultAzureCredential).
     Raises :class:`StorageConfigError` for a local backend, a SAS-only configuration or a bad duration.
     """
     from azure.storage.blob import (
@@ -174,7 +173,9 @@ def mint_partner_sas(
     check_partner(partner)
     blob_name = drop_path(partner, file_name) if file_name is not None else None
     if not 0 < days <= MAX_DAYS:
-        raise StorageConfigError(f"A partner link must last more than 0 and at most {MAX_DAYS} days, got {days}")
+        raise StorageConfigError(
+            f"A partner link must last more than 0 and at most {MAX_DAYS} days, got {days}"
+        )
     issued = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     starts_at = issued - CLOCK_SKEW
     expires_at = issued + dt.timedelta(days=days)
@@ -189,10 +190,8 @@ def mint_partner_sas(
         "protocol": "https" if https_only else None,
     }
 
-    policy_id: str | None = None
     if account_key is not None:
-        policy_id = _ensure_policy(service, container, partner)
-        signer = {"account_key": account_key, "policy_id": policy_id}
+        signer: dict[str, object] = {"account_key": account_key}
         signed_with: Literal["account key", "user delegation key"] = "account key"
     else:
         if days > USER_DELEGATION_MAX_DAYS:
@@ -208,15 +207,22 @@ def mint_partner_sas(
 
     container_url = service.get_container_client(container).url
     if blob_name is None:
-        permission = None if policy_id else ContainerSasPermissions(create=True)
         token = generate_container_sas(
-            service.account_name, container, permission=permission, **signer, **common
+            service.account_name,
+            container,
+            permission=ContainerSasPermissions(create=True),
+            **signer,
+            **common,
         )
         url = f"{container_url}?{token}"
     else:
-        permission = None if policy_id else BlobSasPermissions(create=True)
         token = generate_blob_sas(
-            service.account_name, container, blob_name, permission=permission, **signer, **common
+            service.account_name,
+            container,
+            blob_name,
+            permission=BlobSasPermissions(create=True),
+            **signer,
+            **common,
         )
         url = f"{container_url}/{quote(blob_name)}?{token}"
     return PartnerSas(
@@ -226,75 +232,8 @@ def mint_partner_sas(
         starts_at=starts_at,
         expires_at=expires_at,
         signed_with=signed_with,
-        policy_id=policy_id,
         blob_name=blob_name,
     )
-
-
-def revoke_partner_sas(settings: StorageSettings, partner: str) -> bool:
-    """Invalidate every account-key link minted for ``partner`` by deleting its stored access policy.
-
-    Returns False if the partner had no policy. The next :func:`mint_partner_sas` creates a policy with a new
-    random id, so a revoked link never becomes valid again. Azure may take up to 30 seconds to apply it.
-    """
-    check_partner(partner)
-    service, account_key = _service_client(settings, None)
-    if account_key is None:
-        raise StorageConfigError(
-            "Links signed with a user delegation key have no stored access policy; revoke the storage "
-            "account's user delegation keys instead"
-        )
-    container = service.get_container_client(settings.container_name(LANDING))
-    acl = _translate_call("read the access policies of", container.get_container_access_policy)
-    identifiers = list(acl.get("signed_identifiers") or [])
-    kept = [i for i in identifiers if not _is_partner_policy(i.id, partner)]
-    if len(kept) == len(identifiers):
-        return False
-    _translate_call(
-        "update the access policies of",
-        lambda: container.set_container_access_policy(
-            signed_identifiers={i.id: i.access_policy for i in kept}, public_access=acl.get("public_access")
-        ),
-    )
-    return True
-
-
-def _is_partner_policy(policy_id: str, partner: str) -> bool:
-    # The random suffix is hex, so "police" never matches "police-west-<hex>".
-    return re.fullmatch(rf"{re.escape(POLICY_ID_PREFIX + partner)}-[0-9a-f]{{8}}", policy_id) is not None
-
-
-def _ensure_policy(service: BlobServiceClient, container_name: str, partner: str) -> str:
-    """The partner's stored access policy id on the landing container, created (create-only) if missing."""
-    from azure.storage.blob import AccessPolicy, ContainerSasPermissions
-
-    container = service.get_container_client(container_name)
-    acl = _translate_call("read the access policies of", container.get_container_access_policy)
-    identifiers = {i.id: i.access_policy for i in acl.get("signed_identifiers") or []}
-    existing = sorted(pid for pid in identifiers if _is_partner_policy(pid, partner))
-    for policy_id in existing:
-        policy = identifiers[policy_id]
-        if policy is not None and str(policy.permission or "") == DROP_ZONE_PERMISSION and not policy.expiry:
-            return policy_id
-    if len(identifiers) >= MAX_STORED_POLICIES:
-        raise StorageConfigError(
-            f"The landing container already has {MAX_STORED_POLICIES} stored access policies (Azure's limit); "
-            "revoke a partner's links or remove an unused policy first"
-        )
-    policy_id = f"{POLICY_ID_PREFIX}{partner}-{secrets.token_hex(4)}"
-    identifiers[policy_id] = AccessPolicy(permission=ContainerSasPermissions(create=True))
-    _translate_call(
-        "add an access policy to",
-        lambda: container.set_container_access_policy(
-            signed_identifiers=identifiers, public_access=acl.get("public_access")
-        ),
-    )
-    # Setting the policies replaces the whole list: re-read, so a concurrent mint for another partner that
-    # overwrote ours is reported instead of handing out a link that would be refused.
-    confirmed = _translate_call("read the access policies of", container.get_container_access_policy)
-    if policy_id not in {i.id for i in confirmed.get("signed_identifiers") or []}:
-        raise StorageError("Another change to the landing container's access policies raced this one; retry")
-    return policy_id
 
 
 def _service_client(
@@ -324,7 +263,9 @@ def _service_client(
             raise StorageConfigError("Invalid VRLAKE_AZURE_CONNECTION_STRING") from exc
     assert settings.azure_account_url is not None  # guaranteed by StorageSettings validation
     if urlsplit(settings.azure_account_url).query:
-        raise StorageConfigError("VRLAKE_AZURE_ACCOUNT_URL carries a SAS token, which cannot mint partner links")
+        raise StorageConfigError(
+            "VRLAKE_AZURE_ACCOUNT_URL carries a SAS token, which cannot mint partner links"
+        )
     if settings.azure_account_key:
         key = settings.azure_account_key
         return BlobServiceClient(settings.azure_account_url, credential=key), key
@@ -366,7 +307,6 @@ class SasLink:
     token: str = field(repr=False)
     resource: str  # "c" container, "b" blob
     permissions: str
-    policy_id: str | None
     expires_at: dt.datetime | None
 
     @classmethod
@@ -374,14 +314,18 @@ class SasLink:
         parts = urlsplit(url.strip())
         query = parse_qs(parts.query)
         if parts.scheme not in ("http", "https") or not parts.netloc or "sig" not in query:
-            raise SasForbidden("This is not a shared access signature (SAS) URL: it needs https://...?...&sig=...")
+            raise SasForbidden(
+                "This is not a shared access signature (SAS) URL: it needs https://...?...&sig=..."
+            )
         expiry = query.get("se", [None])[0]
         expires_at = None
         if expiry:
             try:
                 expires_at = dt.datetime.fromisoformat(expiry)
             except ValueError:
-                raise SasForbidden("The SAS URL's expiry (se=...) is not a date; ask for a new link") from None
+                raise SasForbidden(
+                    "The SAS URL's expiry (se=...) is not a date; ask for a new link"
+                ) from None
             if expires_at.tzinfo is None:
                 expires_at = expires_at.replace(tzinfo=dt.UTC)
         return cls(
@@ -389,7 +333,6 @@ class SasLink:
             token=parts.query,
             resource=query.get("sr", [""])[0],
             permissions=query.get("sp", [""])[0],
-            policy_id=query.get("si", [None])[0],
             expires_at=expires_at,
         )
 
@@ -403,7 +346,9 @@ class SasLink:
                 raise SasForbidden(f"This link is for {linked!r}, not for the {partner} drop zone")
             return f"{self.base_url}?{self.token}", linked
         if self.resource not in ("c", ""):
-            raise SasForbidden(f"This SAS is for resource type {self.resource!r}; a drop-zone link is sr=c or sr=b")
+            raise SasForbidden(
+                f"This SAS is for resource type {self.resource!r}; a drop-zone link is sr=c or sr=b"
+            )
         return f"{self.base_url}/{quote(path)}?{self.token}", path
 
 
@@ -420,7 +365,9 @@ class _ProgressReader:
     def read(self, size: int = -1) -> bytes:
         data = self._handle.read(size)
         self._sent += len(data)
-        if self._progress and (self._sent - self._reported >= UPLOAD_CHUNK_BYTES or self._sent == self._total):
+        if self._progress and (
+            self._sent - self._reported >= UPLOAD_CHUNK_BYTES or self._sent == self._total
+        ):
             self._reported = self._sent
             self._progress(self._sent, self._total)
         return data
@@ -509,7 +456,7 @@ def _refusal(exc: urllib.error.HTTPError, link: SasLink, path: str, *, retried: 
     code = exc.headers.get("x-ms-error-code", "") if exc.headers else ""
     exc.close()
     if exc.code in (409, 412) or (
-        exc.code == 403 and code == "AuthorizationPermissionMismatch" and ("c" in link.permissions or link.policy_id)
+        exc.code == 403 and code == "AuthorizationPermissionMismatch" and "c" in link.permissions
     ):
         # With Create permission granted, the only write refused for lack of permission is an overwrite.
         hint = " (an earlier attempt of this upload probably completed)" if retried else ""
