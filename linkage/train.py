@@ -44,6 +44,8 @@ DETERMINISTIC_RECALL = 0.7
 U_SAMPLE_PAIRS = 5e6
 EM_MAX_PAIRS = 3e6
 SEED = 20261101
+MIN_IDENTIFIER_PAIRS = 50
+"""Fewest identifier-sharing pairs worth an EM session of their own."""
 
 
 class NoModelError(LookupError):
@@ -118,7 +120,7 @@ def train_model(
     frame = with_uid(records) if UNIQUE_ID not in records.columns else records
     blocking = blocking or choose_blocking_rules(frame, budget=budget, engine=engine)
     settings = settings_dict(present, blocking.rules)
-    em_sessions = _em_blocking_rules(present)
+    em_sessions = _em_blocking_rules(present, blocking)
     with duckdb_api(engine) as db:
         table = register(db, frame.select(UNIQUE_ID, *sorted(present)), "records")
         linker = Linker(table, settings, log_level=None)
@@ -161,8 +163,29 @@ def _deterministic_rules(present: frozenset[str]) -> list[str]:
     return rules
 
 
-def _em_blocking_rules(present: frozenset[str]) -> list[str]:
-    return ["l.dob_token = r.dob_token", "l.forenames_token = r.forenames_token AND l.surname_token = r.surname_token"]
+def _em_blocking_rules(present: frozenset[str], blocking: BlockingChoice) -> list[str]:
+    """Two EM sessions: records sharing a date of birth (estimates names, identifiers, postcode, sex), then
+    records sharing the most common national identifier (estimates the date of birth's error rates).
+
+    Why an identifier for the second session: blocking on the full name instead lets namesakes at one address
+    (a father and son called John Smith) into the "match" class, which teaches the model that a completely
+    different date of birth is a common error, and then such pairs link. Pairs that share an NHS number, PNC ID or
+    UPN are almost all true matches, so the date-of-birth errors they show are real recording errors. Without any
+    identifier in the data the full name is the fallback.
+    """
+    sessions = ["l.dob_token = r.dob_token"]
+    by_rule = {count.sql: count.marginal_comparisons for count in blocking.counts if count.chosen}
+    identifier_rules = [
+        (by_rule.get(f"l.{column} = r.{column}", 0), f"l.{column} = r.{column}")
+        for column in ("nhs_number_token", "pnc_id_token", "upn_token")
+        if column in present
+    ]
+    pairs, rule = max(identifier_rules, default=(0, ""))
+    if pairs >= MIN_IDENTIFIER_PAIRS:
+        sessions.append(rule)
+    else:
+        sessions.append("l.forenames_token = r.forenames_token AND l.surname_token = r.surname_token")
+    return sessions
 
 
 def save_model(store: Store, model: LinkageModel, *, make_current: bool = True) -> str:

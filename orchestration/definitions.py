@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.defs.automation.retention import retention_job, retention_schedule
 from orchestration.defs.automation.jobs import drop_zone_sensors, nightly_refresh, partner_jobs, refresh_all
 from orchestration.defs.dbt.assets import dbt_resource, vrlake_dbt_models
 from orchestration.defs.ingestion.assets import partner_intakes
@@ -18,10 +19,10 @@ def defs() -> dg.Definitions:
     return dg.Definitions(
         assets=[*reference_specs, *operations_specs, *partner_intakes, vrlake_dbt_models, *publish_assets],
         asset_checks=row_accounting_checks,
-        jobs=[refresh_all, *partner_jobs.values()],
+        jobs=[refresh_all, retention_job, *partner_jobs.values()],
         sensors=[*drop_zone_sensors, dg.AutomationConditionSensorDefinition(
             "marts_refresh_automation", target=dg.AssetSelection.all(), default_status=dg.DefaultSensorStatus.RUNNING,
         )],
-        schedules=[nightly_refresh],
+        schedules=[nightly_refresh, retention_schedule],
         resources={"vrlake": VrlakeResource(), "dbt": dbt_resource},
     )
