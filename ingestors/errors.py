@@ -19,7 +19,7 @@ class QuarantineReason(StrEnum):
     TRUNCATED = "truncated"
     AGREEMENT_NOT_IN_FORCE = "agreement_not_in_force"
     NO_AGREEMENT = "no_agreement"
-    TOO_MANY_REJECTS = "too_many_rejects"
+    PREPARED_WITH_OTHER_KEY = "prepared_with_other_key_or_version"
 
 
 class FileRejected(Exception):

@@ -36,17 +36,26 @@ from ingestors.ledger import (
     loaded_delivery_with_content,
     record_delivery,
 )
-from ingestors.quality import quality_report, write_quality
+from ingestors.quality import prepared_quality_report, quality_report, write_quality
 from ingestors.readers import ROW_NUMBER, read_delivery
 from ingestors.validate import ISSUE_SCHEMA, validate
 from privacy.agreement import SharingAgreement, load_agreements
-from privacy.protect import KeyRing, bronze_schema, protect
+from privacy.prepare import PREPARED_SUFFIX, read_prepared
+from privacy.protect import (
+    LINEAGE_SCHEMA,
+    RECORD_KEY,
+    KeyRing,
+    bronze_schema,
+    coarsen_postcode_tokens,
+    protect,
+)
 from storage import ObjectInfo, Store
 
 log = logging.getLogger(__name__)
 
 LANDING, ARCHIVE, QUARANTINE = "landing", "archive", "quarantine"
 QUARANTINED_ORIGINALS = "quarantined"  # folder of the archive zone holding originals of quarantined files
+STAMPED_LINEAGE = ("_delivery_id", "_source_file", "_period", "_ingested_at", "_contract_version", "_agreement_version")
 HASH_CHUNK_BYTES = 8 * 1024 * 1024
 REJECTS_SCHEMA: dict[str, pl.DataType] = {
     "_delivery_id": pl.String(),
@@ -148,11 +157,102 @@ def ingest_file(ctx: IngestContext, landing_path: str) -> DeliveryOutcome:
 
 
 def _load(ctx: IngestContext, local: Path, landing_path: str, base: DeliveryRecord) -> DeliveryOutcome:
+    if base.source_file.lower().endswith(PREPARED_SUFFIX):
+        return _load_prepared(ctx, local, landing_path, base)
     partner_contracts = [c for c in ctx.contracts.values() if c.partner == base.partner]
     by_name = feed_from_name(base.source_file, ctx.contracts)
     raw = read_delivery(local, base.source_file, [by_name.contract] if by_name else partner_contracts)
     match = by_name or feed_from_headers(base.source_file, raw.headers, base.partner, ctx.contracts)
     contract = match.contract
+    agreement = _agreement_in_force(ctx, contract, base)
+    # A name without a period falls back to the month of receipt, which the quality report shows the partner.
+    period = match.period or (base.received_at or record_time()).strftime("%Y-%m")
+    identified = _identify(ctx, landing_path, base, contract, period)
+    if isinstance(identified, DeliveryOutcome):
+        return identified
+    base = identified
+
+    header_map, unrecognised = map_headers(raw.headers, contract)
+    canonical = raw.frame.rename(header_map).select(ROW_NUMBER, *header_map.values())
+    not_agreed = [c for c in canonical.columns if c != ROW_NUMBER and c not in agreement.shared_fields]
+    dropped = sorted([*unrecognised, *not_agreed])
+    canonical = canonical.drop(not_agreed)  # before anything else touches the values
+
+    result = validate(canonical, contract)
+    issues = result.issues
+    malformed_count = raw.malformed_rows.height if raw.malformed_rows is not None else 0
+    if malformed_count:
+        malformed = raw.malformed_rows.select(  # type: ignore[union-attr]
+            ROW_NUMBER,
+            pl.lit("(record)").alias("column"),
+            pl.lit("malformed_record").alias("rule"),
+            pl.col("message"),
+            pl.lit(None, dtype=pl.String).alias("raw_value"),
+            pl.lit("row_rejected").alias("action"),
+        )
+        issues = pl.concat([issues, malformed.cast(ISSUE_SCHEMA)])
+    record = _record(base, contract, agreement, period, dropped)
+    record.rows_read = raw.frame.height + malformed_count
+    record.rows_rejected = result.rows_rejected + malformed_count
+    record.rows_loaded = result.valid.height
+    record.values_removed = issues.filter(pl.col("action") == "value_removed").height
+
+    protected = protect(result.valid, contract, agreement, ctx.keys, ctx.postcode_lookup, _lineage(record, contract, agreement))
+    line_offset = 0 if raw.file_format == "jsonl" else raw.header_line
+    rejects = issues.with_columns((pl.col(ROW_NUMBER) + line_offset).alias(ROW_NUMBER))
+    quality = quality_report(contract, canonical, result, record)
+    return _commit(ctx, landing_path, record, contract, agreement, protected, rejects, quality, match.matched_by)
+
+
+def _load_prepared(ctx: IngestContext, local: Path, landing_path: str, base: DeliveryRecord) -> DeliveryOutcome:
+    """A file written by `vrlake prepare` on the partner's machine: already protected, checked and loaded as is."""
+    prepared = read_prepared(local, base.source_file)
+    meta = prepared.metadata
+    contract = ctx.contracts.get(str(meta.get("feed")))
+    if contract is None:
+        raise FileRejected(QuarantineReason.UNKNOWN_FEED, f"'{base.source_file}' names an unknown feed {meta.get('feed')!r}.")
+    agreement = _agreement_in_force(ctx, contract, base)
+    if meta.get("key_fingerprint") != ctx.keys.fingerprint:
+        raise FileRejected(
+            QuarantineReason.PREPARED_WITH_OTHER_KEY,
+            f"'{base.source_file}' was prepared with a different pseudonymisation key (fingerprint "
+            f"{meta.get('key_fingerprint')}), so its pseudonyms would never link. Prepare it again with the key the VRU "
+            "shared with you.",
+        )
+    if (meta.get("contract_version"), meta.get("agreement_version")) != (contract.version, agreement.version):
+        raise FileRejected(
+            QuarantineReason.PREPARED_WITH_OTHER_KEY,
+            f"'{base.source_file}' was prepared for contract v{meta.get('contract_version')} and agreement "
+            f"v{meta.get('agreement_version')}; the VRU now uses contract v{contract.version} and agreement "
+            f"v{agreement.version}. Update vrlake and prepare the file again.",
+        )
+    by_name = feed_from_name(base.source_file, ctx.contracts)
+    period = by_name.period if by_name and by_name.period else (base.received_at or record_time()).strftime("%Y-%m")
+    identified = _identify(ctx, landing_path, base, contract, period)
+    if isinstance(identified, DeliveryOutcome):
+        return identified
+    frame = coarsen_postcode_tokens(prepared.frame, contract, agreement, ctx.postcode_lookup)
+    # Optional fields a partner does not hold are simply absent (they load as null); anything else is refused.
+    expected = set(bronze_schema(contract, agreement)) - set(STAMPED_LINEAGE)
+    unexpected = sorted(set(frame.columns) - expected)
+    if unexpected or not {RECORD_KEY, ROW_NUMBER} <= set(frame.columns):
+        raise FileRejected(
+            QuarantineReason.UNSUPPORTED_FORMAT,
+            f"'{base.source_file}' does not have the columns of a prepared {contract.title} file "
+            f"(unexpected: {unexpected}). Prepare it again with the current vrlake.",
+        )
+    record = _record(identified, contract, agreement, period, list(meta.get("fields_dropped") or []))  # type: ignore[arg-type]
+    record.rows_read = record.rows_loaded = frame.height
+    stamped = frame.with_columns(
+        pl.lit(value, dtype=LINEAGE_SCHEMA[column]).alias(column)
+        for column, value in _lineage(record, contract, agreement).items()
+    )
+    rejects = pl.DataFrame(schema=ISSUE_SCHEMA)
+    quality = prepared_quality_report(frame, record, meta)
+    return _commit(ctx, landing_path, record, contract, agreement, stamped, rejects, quality, "prepared file")
+
+
+def _agreement_in_force(ctx: IngestContext, contract: FeedContract, base: DeliveryRecord) -> SharingAgreement:
     if contract.partner != base.partner:
         raise FileRejected(
             QuarantineReason.WRONG_DROP_ZONE,
@@ -168,68 +268,67 @@ def _load(ctx: IngestContext, local: Path, landing_path: str, base: DeliveryReco
     refusal = agreement.refusal_reason(ctx.today)
     if refusal:
         raise FileRejected(QuarantineReason.AGREEMENT_NOT_IN_FORCE, refusal)
+    return agreement
 
-    # A name without a period falls back to the month of receipt, which the quality report shows the partner.
-    period = match.period or (base.received_at or record_time()).strftime("%Y-%m")
+
+def _identify(
+    ctx: IngestContext, landing_path: str, base: DeliveryRecord, contract: FeedContract, period: str
+) -> DeliveryRecord | DeliveryOutcome:
+    """The delivery's identity, or the duplicate outcome when this content (and period) was already loaded.
+
+    An unchanged snapshot sent for a new period is that period's data, not a duplicate: for snapshot feeds the
+    period is part of a delivery's identity; for incremental feeds the content alone is.
+    """
     snapshot = contract.delivery is DeliverySemantics.PERIOD_SNAPSHOT
-    # An unchanged snapshot sent for a new period is that period's data, not a duplicate: for snapshot feeds the
-    # period is part of a delivery's identity; for incremental feeds the content alone is.
     earlier = loaded_delivery_with_content(ctx.store, base.content_sha256, period=period if snapshot else None)
     if earlier is not None:
         return _duplicate(ctx, landing_path, base, earlier)
-    base = DeliveryRecord(**{**base.__dict__, "delivery_id": delivery_identity(base.content_sha256, period if snapshot else None)})
-    header_map, unrecognised = map_headers(raw.headers, contract)
-    canonical = raw.frame.rename(header_map).select(ROW_NUMBER, *header_map.values())
-    not_agreed = [c for c in canonical.columns if c != ROW_NUMBER and c not in agreement.shared_fields]
-    dropped = sorted([*unrecognised, *not_agreed])
-    canonical = canonical.drop(not_agreed)  # before anything else touches the values
+    delivery_id = delivery_identity(base.content_sha256, period if snapshot else None)
+    return DeliveryRecord(**{**base.__dict__, "delivery_id": delivery_id})
 
-    result = validate(canonical, contract)
-    issues = result.issues
-    if raw.malformed_rows is not None and raw.malformed_rows.height:
-        malformed = raw.malformed_rows.select(
-            ROW_NUMBER,
-            pl.lit("(record)").alias("column"),
-            pl.lit("malformed_record").alias("rule"),
-            pl.col("message"),
-            pl.lit(None, dtype=pl.String).alias("raw_value"),
-            pl.lit("row_rejected").alias("action"),
-        )
-        issues = pl.concat([issues, malformed.cast(ISSUE_SCHEMA)])
-    rows_read = raw.frame.height + (raw.malformed_rows.height if raw.malformed_rows is not None else 0)
-    rows_rejected = result.rows_rejected + (raw.malformed_rows.height if raw.malformed_rows is not None else 0)
-    rows_loaded = result.valid.height
-    if rows_read != rows_loaded + rows_rejected:  # the accounting invariant; a bug here must never pass silently
-        raise RuntimeError(f"row accounting broken for {base.source_file}: {rows_read} != {rows_loaded} + {rows_rejected}")
 
-    record = DeliveryRecord(
-        **{**base.__dict__, "feed": contract.feed, "period": period},
-    )
-    record.rows_read, record.rows_loaded, record.rows_rejected = rows_read, rows_loaded, rows_rejected
-    record.values_removed = issues.filter(pl.col("action") == "value_removed").height
+def _record(
+    base: DeliveryRecord, contract: FeedContract, agreement: SharingAgreement, period: str, dropped: list[str]
+) -> DeliveryRecord:
+    record = DeliveryRecord(**{**base.__dict__, "feed": contract.feed, "period": period})
     record.fields_dropped = dropped
     record.contract_version, record.agreement_version = contract.version, agreement.version
+    return record
 
-    lineage = {
+
+def _lineage(record: DeliveryRecord, contract: FeedContract, agreement: SharingAgreement) -> dict[str, object]:
+    return {
         "_delivery_id": record.delivery_id,
         "_source_file": record.source_file,
-        "_period": period,
+        "_period": record.period,
         "_ingested_at": record.ingested_at,
         "_contract_version": contract.version,
         "_agreement_version": agreement.version,
     }
-    protected = conform(
-        protect(result.valid, contract, agreement, ctx.keys, ctx.postcode_lookup, lineage),
-        bronze_schema(contract, agreement),
-    )
-    scope = equals("_period", period) if snapshot else equals("_delivery_id", record.delivery_id)
-    replace_rows(ctx.store, bronze_table(contract.feed), protected, scope)
 
+
+def _commit(
+    ctx: IngestContext,
+    landing_path: str,
+    record: DeliveryRecord,
+    contract: FeedContract,
+    agreement: SharingAgreement,
+    protected: pl.DataFrame,
+    issues: pl.DataFrame,
+    quality: dict[str, object],
+    matched_by: str,
+) -> DeliveryOutcome:
+    """Write the delivery: bronze rows (one scoped replace), rejects, quality, ledger, audit; then archive."""
+    if record.rows_read != record.rows_loaded + record.rows_rejected:  # must never pass silently
+        raise RuntimeError(f"row accounting broken for {record.source_file}")
+    snapshot = contract.delivery is DeliverySemantics.PERIOD_SNAPSHOT
+    scope = equals("_period", record.period or "") if snapshot else equals("_delivery_id", record.delivery_id)
+    replace_rows(ctx.store, bronze_table(contract.feed), conform(protected, bronze_schema(contract, agreement)), scope)
     rejects = issues.select(
         pl.lit(record.delivery_id).alias("_delivery_id"),
         pl.lit(contract.feed).alias("feed"),
         pl.lit(record.source_file).alias("source_file"),
-        (pl.col(ROW_NUMBER) + raw.header_line).alias("line_number") if raw.file_format != "jsonl" else pl.col(ROW_NUMBER).alias("line_number"),
+        pl.col(ROW_NUMBER).alias("line_number"),
         "column",
         "rule",
         "message",
@@ -237,8 +336,6 @@ def _load(ctx: IngestContext, local: Path, landing_path: str, base: DeliveryReco
         "action",
     ).cast(REJECTS_SCHEMA)
     replace_rows(ctx.store, REJECTS_TABLE, rejects, equals("_delivery_id", record.delivery_id))
-
-    quality = quality_report(contract, raw, canonical, result, record, ctx.today)
     write_quality(ctx.store, contract, record, quality)
     record_delivery(ctx.store, record)
     audit(
@@ -250,16 +347,17 @@ def _load(ctx: IngestContext, local: Path, landing_path: str, base: DeliveryReco
         delivery_id=record.delivery_id,
         detail={
             "source_file": record.source_file,
-            "rows_read": rows_read,
-            "rows_loaded": rows_loaded,
-            "rows_rejected": rows_rejected,
-            "fields_dropped": dropped,
-            "matched_by": match.matched_by,
+            "rows_read": record.rows_read,
+            "rows_loaded": record.rows_loaded,
+            "rows_rejected": record.rows_rejected,
+            "fields_dropped": record.fields_dropped,
+            "matched_by": matched_by,
         },
     )
     _archive(ctx, landing_path, record)
     log.info(
-        "loaded %s as %s: %d read, %d loaded, %d rejected", record.source_file, contract.feed, rows_read, rows_loaded, rows_rejected
+        "loaded %s as %s: %d read, %d loaded, %d rejected",
+        record.source_file, contract.feed, record.rows_read, record.rows_loaded, record.rows_rejected,
     )
     return DeliveryOutcome(record=record, quality=quality)
 

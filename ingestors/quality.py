@@ -16,7 +16,6 @@ import polars as pl
 from ingestors.contract import FeedContract
 from ingestors.lake import DELIVERIES_TABLE, QUALITY_TABLE, append_rows, scan_table, table_exists
 from ingestors.ledger import DeliveryRecord, DeliveryStatus
-from ingestors.readers import RawTable
 from ingestors.validate import ValidationResult
 from storage import Store
 
@@ -35,12 +34,7 @@ QUALITY_SCHEMA: dict[str, pl.DataType] = {
 
 
 def quality_report(
-    contract: FeedContract,
-    raw: RawTable,
-    canonical: pl.DataFrame,
-    result: ValidationResult,
-    record: DeliveryRecord,
-    today: dt.date,
+    contract: FeedContract, canonical: pl.DataFrame, result: ValidationResult, record: DeliveryRecord
 ) -> dict[str, object]:
     """Quality measures of one delivery, as plain numbers keyed by measure name."""
     rows = max(canonical.height, 1)
@@ -71,6 +65,23 @@ def quality_report(
                 pl.select((pl.lit(received) - dates).dt.total_days().median()).item() or 0.0
             )
     return report
+
+
+def prepared_quality_report(frame: pl.DataFrame, record: DeliveryRecord, metadata: dict[str, object]) -> dict[str, object]:
+    """Quality of a file prepared on the partner's side: validation happened there, so completeness is measured on
+    the protected columns and the partner-side counts come from the file's metadata."""
+    rows = max(frame.height, 1)
+    return {
+        "rows_read": record.rows_read,
+        "rows_loaded": record.rows_loaded,
+        "rows_rejected": record.rows_rejected,
+        "values_removed": 0,
+        "duplicates_in_delivery": 0,
+        "fields_dropped": list(record.fields_dropped),
+        "completeness": {c: round(1 - frame.get_column(c).null_count() / rows, 4) for c in frame.columns if not c.startswith("_")},
+        "validity": {},
+        "rejected_before_delivery": metadata.get("rows_rejected", 0),
+    }
 
 
 def previous_volume(store: Store, feed: str, before: dt.datetime) -> int | None:
@@ -149,9 +160,9 @@ def render_markdown(contract: FeedContract, record: DeliveryRecord, report: Mapp
         else "None: every column delivered is covered by the agreement."
     )
     lines += ["", "## Completeness (share of rows with a value)", "", "| field | required | complete |", "|---|---|---|"]
-    for column in contract.columns:
-        value = report["completeness"][column.name]  # type: ignore[index]
-        lines.append(f"| {column.name} | {'yes' if column.required else 'no'} | {value:.1%} |")
+    required = set(contract.required_columns)
+    for name, value in report["completeness"].items():  # type: ignore[union-attr]
+        lines.append(f"| {name} | {'yes' if name in required else 'no'} | {value:.1%} |")
     lines += ["", "## Validity (share of rows passing each rule)", ""]
     validity = report["validity"]
     if validity:

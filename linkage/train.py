@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from linkage.blocking import DEFAULT_BUDGET, BlockingChoice, choose_blocking_rules
-from linkage.model import TF_COLUMNS, UNIQUE_ID, settings_dict
+from linkage.model import HARD_IDENTIFIERS, IDENTIFIER_COMPARISONS, TF_COLUMNS, UNIQUE_ID, settings_dict
 from linkage.records import columns_with_data
 
 if TYPE_CHECKING:
@@ -45,6 +45,8 @@ U_SAMPLE_PAIRS = 5e6
 EM_MAX_PAIRS = 3e6
 SEED = 20261101
 MIN_IDENTIFIER_PAIRS = 50
+M_FLOOR = 0.001
+"""Smallest m probability of a level: an error EM never saw in training is rare, not impossible."""
 """Fewest identifier-sharing pairs worth an EM session of their own."""
 
 
@@ -119,6 +121,11 @@ def train_model(
         raise ValueError("training needs surnames and dates of birth (their tokens are all missing)")
     frame = with_uid(records) if UNIQUE_ID not in records.columns else records
     blocking = blocking or choose_blocking_rules(frame, budget=budget, engine=engine)
+    # An identifier no two records share (a CRN: one probation record per case) says nothing EM could learn.
+    chosen = set(blocking.rules)
+    present = frozenset(
+        c for c in present if c not in IDENTIFIER_COMPARISONS.values() or f"l.{c} = r.{c}" in chosen
+    )
     settings = settings_dict(present, blocking.rules)
     em_sessions = _em_blocking_rules(present, blocking)
     with duckdb_api(engine) as db:
@@ -132,7 +139,7 @@ def train_model(
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, max_pairs=EM_MAX_PAIRS if frame.height > 200_000 else None
             )
-        trained = linker.misc.save_model_to_json()
+        trained = floor_m_probabilities(linker.misc.save_model_to_json())
     trained_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     digest = hashlib.sha256(json.dumps(trained, sort_keys=True).encode()).hexdigest()[:8]
     version = f"{trained_at:%Y%m%dT%H%M%SZ}-{digest}"
@@ -153,6 +160,32 @@ def train_model(
             "tf_columns": [c for c in TF_COLUMNS if c in present],
         },
     )
+
+
+def floor_m_probabilities(settings: dict[str, Any], floor: float = M_FLOOR) -> dict[str, Any]:
+    """Settings whose non-null levels all have ``m >= floor`` (renormalised to sum to 1 per comparison).
+
+    EM gives ``m = 0`` (or leaves ``m`` unset) for a level it never observed among matches, e.g. a completely
+    different date of birth in a data set whose only date errors are day/month swaps. A zero ``m`` is an infinite
+    negative weight: one such disagreement would veto a link however strong the rest of the evidence, including a
+    shared NHS number. Flooring keeps that evidence very strong but finite. The "different" level of a hard
+    identifier is left as estimated: clustering never joins two different values of those anyway.
+    """
+    hard = {c.removesuffix("_token") for c in HARD_IDENTIFIERS}
+    result = json.loads(json.dumps(settings))
+    for comparison in result["comparisons"]:
+        levels = [level for level in comparison["comparison_levels"] if not level.get("is_null_level")]
+        keep_zero = comparison["output_column_name"] in hard
+        for level in levels:
+            m = level.get("m_probability")
+            if keep_zero and level["sql_condition"] == "ELSE" and m is not None:
+                continue
+            if m is None or m < floor:
+                level["m_probability"] = floor
+        total = sum(level["m_probability"] for level in levels)
+        for level in levels:
+            level["m_probability"] = level["m_probability"] / total
+    return result
 
 
 def _deterministic_rules(present: frozenset[str]) -> list[str]:

@@ -55,10 +55,14 @@ def protect(
     contract: FeedContract,
     agreement: SharingAgreement,
     key: PseudonymisationKey,
-    postcode_lookup: pl.DataFrame,
+    postcode_lookup: pl.DataFrame | None,
     lineage: Mapping[str, object],
 ) -> pl.DataFrame:
-    """The lake-ready frame for validated rows: treatments applied, record key and lineage columns added."""
+    """The lake-ready frame for validated rows: treatments applied, record key and lineage columns added.
+
+    With `postcode_lookup=None` (a partner preparing a file with `vrlake prepare`, who has no lookup) postcodes are
+    left as their keyed tokens `<field>_token`; `coarsen_postcode_tokens` finishes the job at the VRU.
+    """
     frame = valid.with_columns(_record_key_source(contract).alias(RECORD_KEY))
     frame = tokenise(frame, {RECORD_KEY: RECORD_KEY_KIND}, key, null_invalid=False).rename(
         {f"{RECORD_KEY}_token": RECORD_KEY}
@@ -76,7 +80,9 @@ def protect(
         elif rule.treatment is Treatment.COARSEN and rule.to == "year_month":
             frame = _coarsen_date_of_birth(frame, name, key, with_tokens=rule.link_tokens)
         elif rule.treatment is Treatment.COARSEN and rule.to == "lsoa":
-            frame = _coarsen_postcode(frame, name, key, postcode_lookup, keep_token=rule.link_token)
+            frame = tokenise(frame, {name: POSTCODE}, key)
+            if postcode_lookup is not None:
+                frame = _lsoa_from_token(frame, name, postcode_lookup, keep_token=rule.link_token)
         elif rule.treatment is Treatment.DROP:
             frame = frame.drop(name)
     _refuse_identifiers(frame, contract)
@@ -106,12 +112,19 @@ def _record_key_source(contract: FeedContract) -> pl.Expr:
     return pl.concat_str(parts, separator="|")
 
 
-def _coarsen_postcode(
-    frame: pl.DataFrame, name: str, key: PseudonymisationKey, lookup: pl.DataFrame, *, keep_token: bool
+def coarsen_postcode_tokens(
+    frame: pl.DataFrame, contract: FeedContract, agreement: SharingAgreement, lookup: pl.DataFrame
 ) -> pl.DataFrame:
+    """Finish a prepared file: postcode tokens -> `<field>_lsoa` (tokens kept only where the agreement says)."""
+    for name, rule in agreement.fields.items():
+        if rule.treatment is Treatment.COARSEN and rule.to == "lsoa" and f"{name}_token" in frame.columns:
+            frame = _lsoa_from_token(frame, name, lookup, keep_token=rule.link_token)
+    return frame
+
+
+def _lsoa_from_token(frame: pl.DataFrame, name: str, lookup: pl.DataFrame, *, keep_token: bool) -> pl.DataFrame:
     """`<name>_lsoa` by joining the postcode's keyed token to the token-keyed lookup (no postcode in the lake)."""
     token = f"{name}_token"
-    frame = tokenise(frame, {name: POSTCODE}, key)
     areas = lookup.select(pl.col("postcode_token").alias(token), pl.col("lsoa_code").alias(f"{name}_lsoa"))
     frame = frame.join(areas.unique(token), on=token, how="left", maintain_order="left")
     return frame if keep_token else frame.drop(token)

@@ -9,7 +9,7 @@ import logging
 
 import typer
 
-from vrlake.commands import demo, dictionary, governance, reference, run, synth
+from vrlake.commands import demo, dictionary, governance, prepare, reference, run, synth
 
 app = typer.Typer(
     name="vrlake",
@@ -30,6 +30,7 @@ app.command("synth")(synth.command)
 app.command("reference")(reference.command)
 app.command("dictionary")(dictionary.command)
 app.command("governance")(governance.command)
+app.command("prepare")(prepare.command)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

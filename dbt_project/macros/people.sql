@@ -7,15 +7,15 @@
     case
         when {{ birth_year_month_expr }} is not null
             and (
-                cast({{ dbt.date_part('year', on_date_expr) }} as integer) * 12
-                + cast({{ dbt.date_part('month', on_date_expr) }} as integer)
+                cast({{ vrlake.extract_part('year', on_date_expr) }} as integer) * 12
+                + cast({{ vrlake.extract_part('month', on_date_expr) }} as integer)
             ) >= (
                 cast(substr({{ birth_year_month_expr }}, 1, 4) as integer) * 12
                 + cast(substr({{ birth_year_month_expr }}, 6, 2) as integer)
             )
             then cast(floor((
-                cast({{ dbt.date_part('year', on_date_expr) }} as integer) * 12
-                + cast({{ dbt.date_part('month', on_date_expr) }} as integer)
+                cast({{ vrlake.extract_part('year', on_date_expr) }} as integer) * 12
+                + cast({{ vrlake.extract_part('month', on_date_expr) }} as integer)
                 - cast(substr({{ birth_year_month_expr }}, 1, 4) as integer) * 12
                 - cast(substr({{ birth_year_month_expr }}, 6, 2) as integer)
             ) / 12.0) as integer)

@@ -113,18 +113,18 @@
 {# First day of the observation period containing a date. #}
 {% macro observation_period_start(date_expr) %}
     {%- set start_month = vrlake.observation_year_start_month() -%}
-    {%- set months_into_period = "mod(cast(" ~ dbt.date_part('month', date_expr) ~ " as integer) + " ~ (12 - start_month) ~ ", 12)" -%}
+    {%- set months_into_period = "mod(cast(" ~ vrlake.extract_part('month', date_expr) ~ " as integer) + " ~ (12 - start_month) ~ ", 12)" -%}
     cast({{ dbt.dateadd('month', '-1 * ' ~ months_into_period, vrlake.month_start(date_expr)) }} as date)
 {%- endmacro %}
 
 {# Label of the observation period that starts on a date: '2025-26' (financial years) or '2026' (calendar years). #}
 {% macro observation_period_label(period_start_expr) %}
     {%- set start_month = vrlake.observation_year_start_month() -%}
-    {%- set year_text = "cast(cast(" ~ dbt.date_part('year', period_start_expr) ~ " as integer) as " ~ dbt.type_string() ~ ")" -%}
+    {%- set year_text = "cast(cast(" ~ vrlake.extract_part('year', period_start_expr) ~ " as integer) as " ~ dbt.type_string() ~ ")" -%}
     {%- if start_month == 1 -%}
         {{ year_text }}
     {%- else -%}
-        {%- set next_year_text = "cast(cast(" ~ dbt.date_part('year', period_start_expr) ~ " as integer) + 1 as " ~ dbt.type_string() ~ ")" -%}
+        {%- set next_year_text = "cast(cast(" ~ vrlake.extract_part('year', period_start_expr) ~ " as integer) + 1 as " ~ dbt.type_string() ~ ")" -%}
         {{ dbt.concat([year_text, "'-'", dbt.right(next_year_text, 2)]) }}
     {%- endif -%}
 {%- endmacro %}
@@ -133,3 +133,6 @@
 {% macro observation_period_end(period_start_expr) %}
     cast({{ dbt.dateadd('day', -1, dbt.dateadd('month', 12, period_start_expr)) }} as date)
 {%- endmacro %}
+
+{# A numeric part ('year', 'month', 'day') of a date: SQL-standard EXTRACT, which every target engine supports. #}
+{% macro extract_part(part, date_expr) %}extract({{ part }} from {{ date_expr }}){% endmacro %}

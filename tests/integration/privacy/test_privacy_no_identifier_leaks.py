@@ -15,8 +15,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from ingestors.contract import ColumnClass, load_contracts
 from ingestors.context import build_ingest_context
+from ingestors.contract import ColumnClass, load_contracts
 from ingestors.detect import feed_from_name, map_headers
 from ingestors.ingest import ingest_file
 from ingestors.lake_init import initialise_lake

@@ -14,6 +14,9 @@ events as (
         lsoa_code,
         is_area_known
     from {{ ref('fct_violence_event') }}
+    -- one row per event (not per person in it), from the two sources that record where violence happened
+    where is_event_row
+        and source_agency in ('police', 'ed_istv')
 
 ),
 

@@ -1,4 +1,8 @@
 {%- set window_days = var('ed_police_match_window_days') | int -%}
+{%- set roles = var('ed_police_match_roles') -%}
+{%- if roles | length == 0 -%}
+    {{ exceptions.raise_compiler_error("var ed_police_match_roles must name at least one police nominal role") }}
+{%- endif -%}
 
 with
 
@@ -8,7 +12,9 @@ ed_assaults as (
         record_key,
         arrival_date,
         -- the injury date when the trust recorded it, else the day the patient arrived
-        coalesce(injury_date, arrival_date) as injury_reference_date
+        coalesce(injury_date, arrival_date) as injury_reference_date,
+        {{ age_band(age_in_years('birth_year_month', 'arrival_date')) }} as age_band,
+        case when sex in ('F', 'M') then sex end as sex
     from {{ ref('int_ed_attendances__deduplicated') }}
     where injury_intent = 'assault'
 
@@ -32,7 +38,7 @@ police_violence as (
 
 ),
 
--- Linked people the police recorded as the victim of a violence occurrence, and when it happened.
+-- Linked people the police recorded in one of var ed_police_match_roles on a violence occurrence, and when.
 police_victimisations as (
 
     select
@@ -44,7 +50,9 @@ police_victimisations as (
     inner join person_index
         on person_index.source_feed = 'police_nominals'
         and nominals.record_key = person_index.record_key
-    where nominals.role = 'victim'
+    where nominals.role in (
+        {%- for role in roles %}'{{ role }}'{% if not loop.last %}, {% endif %}{% endfor -%}
+    )
 
 ),
 
@@ -54,6 +62,8 @@ ed_linked as (
         ed_assaults.record_key,
         ed_assaults.arrival_date,
         ed_assaults.injury_reference_date,
+        ed_assaults.age_band,
+        ed_assaults.sex,
         person_index.person_key,
         person_index.model_version,
         person_index.person_key is not null as is_linked
@@ -84,6 +94,8 @@ final as (
         ed_linked.arrival_date,
         {{ month_start('ed_linked.arrival_date') }} as arrival_month_start,
         ed_linked.injury_reference_date,
+        ed_linked.age_band,
+        ed_linked.sex,
         ed_linked.person_key,
         ed_linked.model_version as linkage_model_version,
         ed_linked.is_linked,

@@ -33,6 +33,9 @@ police_events as (
         is_domestic_abuse,
         cast(null as string) as location_type,
         cast(null as string) as ed_site_code,
+        -- the people involved are in police_nominals (see fct_violence_event)
+        cast(null as string) as recorded_age_band,
+        cast(null as string) as recorded_sex,
         delivery_id,
         ingested_at
     from police_violence
@@ -59,6 +62,9 @@ ed_events as (
         cast(null as boolean) as is_domestic_abuse,
         location_type,
         site_code as ed_site_code,
+        -- ISTV records the patient's age band and sex, never an identity
+        age_band as recorded_age_band,
+        sex as recorded_sex,
         delivery_id,
         ingested_at
     from ed_assaults
