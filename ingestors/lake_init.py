@@ -26,6 +26,7 @@ from ingestors.quality import QUALITY_SCHEMA
 from ingestors.reference import STORED_SCHEMAS
 from privacy.agreement import load_agreements
 from privacy.protect import bronze_schema
+from privacy.release import RELEASES_SCHEMA, RELEASES_TABLE
 from storage import Store
 
 PERSON_INDEX_TABLE = "linkage/person_index"
@@ -54,6 +55,7 @@ def initialise_lake(store: Store) -> list[str]:
             QUALITY_TABLE: QUALITY_SCHEMA,
             AUDIT_TABLE: AUDIT_SCHEMA,
             PERSON_INDEX_TABLE: PERSON_INDEX_SCHEMA,
+            RELEASES_TABLE: RELEASES_SCHEMA,
         }
     )
     for table in (REFERENCE_AREAS_TABLE, REFERENCE_POPULATION_TABLE, REFERENCE_POSTCODES_TABLE):

@@ -9,7 +9,7 @@ import logging
 
 import typer
 
-from vrlake.commands import demo, dictionary, governance, prepare, reference, run, synth
+from vrlake.commands import demo, dictionary, governance, prepare, reference, release, run, synth
 
 app = typer.Typer(
     name="vrlake",
@@ -31,6 +31,7 @@ app.command("reference")(reference.command)
 app.command("dictionary")(dictionary.command)
 app.command("governance")(governance.command)
 app.command("prepare")(prepare.command)
+app.command("release")(release.command)
 
 if __name__ == "__main__":  # pragma: no cover
     app()
