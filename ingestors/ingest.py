@@ -19,11 +19,14 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from ingestors.contract import DeliverySemantics, FeedContract, load_contracts
 from ingestors.detect import feed_from_headers, feed_from_name, map_headers
@@ -36,9 +39,9 @@ from ingestors.ledger import (
     loaded_delivery_with_content,
     record_delivery,
 )
-from ingestors.quality import prepared_quality_report, quality_report, write_quality
-from ingestors.readers import ROW_NUMBER, read_delivery
-from ingestors.validate import ISSUE_SCHEMA, validate
+from ingestors.quality import QualityAccumulator, prepared_quality_report, write_quality
+from ingestors.readers import BATCH_ROWS, ROW_NUMBER, DeliveryReader, open_delivery
+from ingestors.validate import ISSUE_SCHEMA, SeenKeys, validate
 from privacy.agreement import SharingAgreement, load_agreements
 from privacy.prepare import PREPARED_SUFFIX, read_prepared
 from privacy.protect import (
@@ -82,6 +85,7 @@ class IngestContext:
     user: str | None = None
     contracts: Mapping[str, FeedContract] = field(default_factory=load_contracts)
     agreements: Mapping[str, SharingAgreement] = field(default_factory=load_agreements)
+    batch_rows: int = BATCH_ROWS
 
 
 @dataclass(frozen=True)
@@ -159,10 +163,21 @@ def ingest_file(ctx: IngestContext, landing_path: str) -> DeliveryOutcome:
 def _load(ctx: IngestContext, local: Path, landing_path: str, base: DeliveryRecord) -> DeliveryOutcome:
     if base.source_file.lower().endswith(PREPARED_SUFFIX):
         return _load_prepared(ctx, local, landing_path, base)
+    with tempfile.TemporaryDirectory(prefix="vrlake-ingest-") as work:
+        return _load_raw(ctx, local, landing_path, base, Path(work))
+
+
+def _load_raw(ctx: IngestContext, local: Path, landing_path: str, base: DeliveryRecord, work: Path) -> DeliveryOutcome:
+    """A partner's raw extract, streamed batch by batch: memory is bounded by the batch, not the file.
+
+    Protected batches are staged in a local Parquet file (pseudonymised data only) and committed to the lake in one
+    Delta write, so a failure part-way leaves the lake unchanged.
+    """
     partner_contracts = [c for c in ctx.contracts.values() if c.partner == base.partner]
     by_name = feed_from_name(base.source_file, ctx.contracts)
-    raw = read_delivery(local, base.source_file, [by_name.contract] if by_name else partner_contracts)
-    match = by_name or feed_from_headers(base.source_file, raw.headers, base.partner, ctx.contracts)
+    candidates = [by_name.contract] if by_name else partner_contracts
+    reader = open_delivery(local, base.source_file, candidates, workdir=work, batch_rows=ctx.batch_rows)
+    match = by_name or feed_from_headers(base.source_file, reader.headers, base.partner, ctx.contracts)
     contract = match.contract
     agreement = _agreement_in_force(ctx, contract, base)
     # A name without a period falls back to the month of receipt, which the quality report shows the partner.
@@ -170,38 +185,54 @@ def _load(ctx: IngestContext, local: Path, landing_path: str, base: DeliveryReco
     identified = _identify(ctx, landing_path, base, contract, period)
     if isinstance(identified, DeliveryOutcome):
         return identified
-    base = identified
+    header_map, unrecognised = map_headers(reader.headers, contract)
+    not_agreed = [c for c in header_map.values() if c not in agreement.shared_fields]
+    record = _record(identified, contract, agreement, period, sorted([*unrecognised, *not_agreed]))
+    lineage = _lineage(record, contract, agreement)
+    schema = bronze_schema(contract, agreement)
+    line_offset = 0 if reader.file_format == "jsonl" else reader.header_line
+    staged = work / "bronze.parquet"
+    quality = QualityAccumulator(contract)
+    seen = SeenKeys()
+    issues: list[pl.DataFrame] = []
+    writer: pq.ParquetWriter | None = None
+    try:
+        for batch in reader.batches():
+            # Columns outside the agreement go first, before anything else touches the values.
+            canonical = batch.rename(header_map).select(ROW_NUMBER, *[c for c in header_map.values() if c not in not_agreed])
+            result = validate(canonical, contract, seen)
+            quality.add(canonical, result)
+            record.rows_read += canonical.height
+            record.rows_loaded += result.valid.height
+            record.rows_rejected += result.rows_rejected
+            issues.append(result.issues.with_columns((pl.col(ROW_NUMBER) + line_offset).alias(ROW_NUMBER)))
+            protected = conform(protect(result.valid, contract, agreement, ctx.keys, ctx.postcode_lookup, lineage), schema)
+            table = protected.to_arrow()
+            writer = writer or pq.ParquetWriter(staged, table.schema)
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+    malformed = _malformed_issues(reader)
+    record.rows_read += malformed.height
+    record.rows_rejected += malformed.height
+    all_issues = pl.concat([*issues, malformed]) if issues else malformed
+    record.values_removed = all_issues.filter(pl.col("action") == "value_removed").height
+    return _commit(ctx, landing_path, record, contract, agreement, staged, all_issues, quality.report(record), match.matched_by)
 
-    header_map, unrecognised = map_headers(raw.headers, contract)
-    canonical = raw.frame.rename(header_map).select(ROW_NUMBER, *header_map.values())
-    not_agreed = [c for c in canonical.columns if c != ROW_NUMBER and c not in agreement.shared_fields]
-    dropped = sorted([*unrecognised, *not_agreed])
-    canonical = canonical.drop(not_agreed)  # before anything else touches the values
 
-    result = validate(canonical, contract)
-    issues = result.issues
-    malformed_count = raw.malformed_rows.height if raw.malformed_rows is not None else 0
-    if malformed_count:
-        malformed = raw.malformed_rows.select(  # type: ignore[union-attr]
-            ROW_NUMBER,
-            pl.lit("(record)").alias("column"),
-            pl.lit("malformed_record").alias("rule"),
-            pl.col("message"),
-            pl.lit(None, dtype=pl.String).alias("raw_value"),
-            pl.lit("row_rejected").alias("action"),
-        )
-        issues = pl.concat([issues, malformed.cast(ISSUE_SCHEMA)])
-    record = _record(base, contract, agreement, period, dropped)
-    record.rows_read = raw.frame.height + malformed_count
-    record.rows_rejected = result.rows_rejected + malformed_count
-    record.rows_loaded = result.valid.height
-    record.values_removed = issues.filter(pl.col("action") == "value_removed").height
-
-    protected = protect(result.valid, contract, agreement, ctx.keys, ctx.postcode_lookup, _lineage(record, contract, agreement))
-    line_offset = 0 if raw.file_format == "jsonl" else raw.header_line
-    rejects = issues.with_columns((pl.col(ROW_NUMBER) + line_offset).alias(ROW_NUMBER))
-    quality = quality_report(contract, canonical, result, record)
-    return _commit(ctx, landing_path, record, contract, agreement, protected, rejects, quality, match.matched_by)
+def _malformed_issues(reader: DeliveryReader) -> pl.DataFrame:
+    """Records that could not be parsed at all (JSON lines), as row rejections."""
+    if reader.malformed_rows is None or reader.malformed_rows.height == 0:
+        return pl.DataFrame(schema=ISSUE_SCHEMA)
+    return reader.malformed_rows.select(
+        ROW_NUMBER,
+        pl.lit("(record)").alias("column"),
+        pl.lit("malformed_record").alias("rule"),
+        pl.col("message"),
+        pl.lit(None, dtype=pl.String).alias("raw_value"),
+        pl.lit("row_rejected").alias("action"),
+    ).cast(ISSUE_SCHEMA)
 
 
 def _load_prepared(ctx: IngestContext, local: Path, landing_path: str, base: DeliveryRecord) -> DeliveryOutcome:
@@ -247,9 +278,21 @@ def _load_prepared(ctx: IngestContext, local: Path, landing_path: str, base: Del
         pl.lit(value, dtype=LINEAGE_SCHEMA[column]).alias(column)
         for column, value in _lineage(record, contract, agreement).items()
     )
-    rejects = pl.DataFrame(schema=ISSUE_SCHEMA)
-    quality = prepared_quality_report(frame, record, meta)
-    return _commit(ctx, landing_path, record, contract, agreement, stamped, rejects, quality, "prepared file")
+    with tempfile.TemporaryDirectory(prefix="vrlake-ingest-") as work:
+        staged = Path(work) / "bronze.parquet"
+        conform(stamped, bronze_schema(contract, agreement)).write_parquet(staged)
+        quality = prepared_quality_report(frame, record, meta)
+        rejects = pl.DataFrame(schema=ISSUE_SCHEMA)
+        return _commit(ctx, landing_path, record, contract, agreement, staged, rejects, quality, "prepared file")
+
+
+def _parquet_reader(staged: Path, schema: Mapping[str, pl.DataType]) -> pa.RecordBatchReader:
+    """The staged rows as a stream for one Delta commit (an empty stream when every row was rejected)."""
+    arrow_schema = pl.DataFrame(schema=dict(schema)).to_arrow().schema
+    if not staged.exists():
+        return pa.RecordBatchReader.from_batches(arrow_schema, [])
+    parquet = pq.ParquetFile(staged)
+    return pa.RecordBatchReader.from_batches(parquet.schema_arrow, parquet.iter_batches(batch_size=65_536))
 
 
 def _agreement_in_force(ctx: IngestContext, contract: FeedContract, base: DeliveryRecord) -> SharingAgreement:
@@ -313,17 +356,18 @@ def _commit(
     record: DeliveryRecord,
     contract: FeedContract,
     agreement: SharingAgreement,
-    protected: pl.DataFrame,
+    staged: Path,
     issues: pl.DataFrame,
     quality: dict[str, object],
     matched_by: str,
 ) -> DeliveryOutcome:
-    """Write the delivery: bronze rows (one scoped replace), rejects, quality, ledger, audit; then archive."""
+    """Write the delivery: bronze rows from `staged` (one scoped replace), rejects, quality, ledger, audit; then
+    archive the original."""
     if record.rows_read != record.rows_loaded + record.rows_rejected:  # must never pass silently
         raise RuntimeError(f"row accounting broken for {record.source_file}")
     snapshot = contract.delivery is DeliverySemantics.PERIOD_SNAPSHOT
     scope = equals("_period", record.period or "") if snapshot else equals("_delivery_id", record.delivery_id)
-    replace_rows(ctx.store, bronze_table(contract.feed), conform(protected, bronze_schema(contract, agreement)), scope)
+    replace_rows(ctx.store, bronze_table(contract.feed), _parquet_reader(staged, bronze_schema(contract, agreement)), scope)
     rejects = issues.select(
         pl.lit(record.delivery_id).alias("_delivery_id"),
         pl.lit(contract.feed).alias("feed"),

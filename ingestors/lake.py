@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import polars as pl
+import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
@@ -61,14 +62,15 @@ def ensure_table(store: Store, table: str, schema: Mapping[str, pl.DataType]) ->
     return True
 
 
-def replace_rows(store: Store, table: str, frame: pl.DataFrame, predicate: str) -> None:
-    """Atomically replace the rows matching `predicate` with `frame` (creating the table if needed).
+def replace_rows(store: Store, table: str, frame: pl.DataFrame | pa.RecordBatchReader, predicate: str) -> None:
+    """Atomically replace the rows matching `predicate` with `frame` or a stream of batches (creating the table if
+    needed), in one Delta commit.
 
     `predicate` is a SQL predicate built by `equals(...)` from known column names and escaped values.
     """
     options = store.delta_storage_options() or None
     uri = store.delta_uri(table)
-    data = frame.to_arrow()
+    data = frame.to_arrow() if isinstance(frame, pl.DataFrame) else frame
     if not table_exists(store, table):
         write_deltalake(uri, data, mode="append", storage_options=options)
         return

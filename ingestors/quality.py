@@ -9,6 +9,7 @@ previous delivery of the same feed. Stored long-form in `ops/quality`, written a
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Mapping
 
 import polars as pl
@@ -33,38 +34,53 @@ QUALITY_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-def quality_report(
-    contract: FeedContract, canonical: pl.DataFrame, result: ValidationResult, record: DeliveryRecord
-) -> dict[str, object]:
-    """Quality measures of one delivery, as plain numbers keyed by measure name."""
-    rows = max(canonical.height, 1)
-    completeness = {
-        c.name: (round(1 - canonical.get_column(c.name).null_count() / rows, 4) if c.name in canonical.columns else 0.0)
-        for c in contract.columns
-    }
-    failures = result.issues.group_by("column", "rule").agg(pl.len().alias("n")).sort("column", "rule")
-    validity = {f"{r['column']}:{r['rule']}": round(1 - r["n"] / rows, 4) for r in failures.iter_rows(named=True)}
-    duplicates = result.issues.filter(pl.col("rule") == "duplicate_record").height
-    report: dict[str, object] = {
-        "rows_read": record.rows_read,
-        "rows_loaded": record.rows_loaded,
-        "rows_rejected": record.rows_rejected,
-        "values_removed": record.values_removed,
-        "duplicates_in_delivery": duplicates,
-        "fields_dropped": list(record.fields_dropped),
-        "completeness": completeness,
-        "validity": validity,
-    }
-    if contract.event_date and contract.event_date in result.valid.columns and result.valid.height:
-        dates = result.valid.get_column(contract.event_date).drop_nulls()
+class QualityAccumulator:
+    """Quality measures of one delivery, accumulated batch by batch (the file is never held whole)."""
+
+    def __init__(self, contract: FeedContract) -> None:
+        self.contract = contract
+        self.rows = 0
+        self.nulls: Counter[str] = Counter()
+        self.present: set[str] = set()
+        self.failures: Counter[str] = Counter()
+        self.duplicates = 0
+        self.event_dates: list[pl.Series] = []
+
+    def add(self, canonical: pl.DataFrame, result: ValidationResult) -> None:
+        self.rows += canonical.height
+        for column in self.contract.columns:
+            if column.name in canonical.columns:
+                self.present.add(column.name)
+                self.nulls[column.name] += canonical.get_column(column.name).null_count()
+        for row in result.issues.group_by("column", "rule").agg(pl.len().alias("n")).iter_rows(named=True):
+            self.failures[f"{row['column']}:{row['rule']}"] += row["n"]
+        self.duplicates += result.issues.filter(pl.col("rule") == "duplicate_record").height
+        event = self.contract.event_date
+        if event and event in result.valid.columns:
+            self.event_dates.append(result.valid.get_column(event).drop_nulls())
+
+    def report(self, record: DeliveryRecord) -> dict[str, object]:
+        rows = max(self.rows, 1)
+        report: dict[str, object] = {
+            "rows_read": record.rows_read,
+            "rows_loaded": record.rows_loaded,
+            "rows_rejected": record.rows_rejected,
+            "values_removed": record.values_removed,
+            "duplicates_in_delivery": self.duplicates,
+            "fields_dropped": list(record.fields_dropped),
+            "completeness": {
+                c.name: round(1 - self.nulls[c.name] / rows, 4) if c.name in self.present else 0.0
+                for c in self.contract.columns
+            },
+            "validity": {key: round(1 - n / rows, 4) for key, n in sorted(self.failures.items())},
+        }
+        dates = pl.concat(self.event_dates) if self.event_dates else pl.Series([], dtype=pl.Date)
         if dates.len():
             received = (record.received_at or dt.datetime.now(dt.UTC)).date()
             report["event_date_min"] = str(dates.min())
             report["event_date_max"] = str(dates.max())
-            report["median_lag_days"] = float(
-                pl.select((pl.lit(received) - dates).dt.total_days().median()).item() or 0.0
-            )
-    return report
+            report["median_lag_days"] = float(pl.select((pl.lit(received) - dates).dt.total_days().median()).item() or 0.0)
+        return report
 
 
 def prepared_quality_report(frame: pl.DataFrame, record: DeliveryRecord, metadata: dict[str, object]) -> dict[str, object]:

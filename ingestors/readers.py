@@ -9,10 +9,11 @@ with a reason instead of being coerced or guessed. Anything that makes the whole
 from __future__ import annotations
 
 import codecs
-import io
+import csv
 import json
 import re
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from ingestors.errors import FileRejected, QuarantineReason
 
 ROW_NUMBER = "_row_number"
 CSV_DELIMITERS = (",", ";", "|", "\t")
+BATCH_ROWS = 250_000  # records per batch: bounds ingestion memory whatever the file size
+TEXT_CHUNK_BYTES = 8 * 1024 * 1024
 CSV_EXTENSIONS = (".csv", ".txt", ".tsv")
 XLSX_EXTENSIONS = (".xlsx", ".xlsm")
 JSONL_EXTENSIONS = (".jsonl", ".ndjson", ".json")
@@ -62,16 +65,48 @@ def file_format_of(name: str) -> str:
     )
 
 
-def read_delivery(path: Path, name: str, contracts: Iterable[FeedContract] = ()) -> RawTable:
-    """Read the file at `path` (delivered as `name`). `contracts` help find the header row in a workbook."""
+@dataclass(frozen=True)
+class DeliveryReader:
+    """A delivered file opened for reading in batches (CSV streams; workbooks and JSON lines arrive whole).
+
+    Batches hold the partner's own headers as text columns plus `_row_number`; together they are every record.
+    """
+
+    headers: list[str]
+    file_format: str
+    batches: Callable[[], Iterator[pl.DataFrame]]
+    header_line: int = 1
+    malformed_rows: pl.DataFrame | None = None
+    encoding: str | None = None
+    delimiter: str | None = None
+
+
+def open_delivery(
+    path: Path, name: str, contracts: Iterable[FeedContract] = (), *, workdir: Path, batch_rows: int = BATCH_ROWS
+) -> DeliveryReader:
+    """Open the file at `path` (delivered as `name`). `workdir` holds a transcoded copy when one is needed."""
     if path.stat().st_size == 0:
         raise FileRejected(QuarantineReason.EMPTY, f"'{name}' is empty (0 bytes). Please re-send the extract.")
     file_format = file_format_of(name)
     if file_format == "csv":
-        return read_csv(path, name)
-    if file_format == "xlsx":
-        return read_xlsx(path, name, tuple(contracts))
-    return read_jsonl(path, name)
+        return open_csv(path, name, workdir=workdir, batch_rows=batch_rows)
+    table = read_xlsx(path, name, tuple(contracts)) if file_format == "xlsx" else read_jsonl(path, name)
+    return DeliveryReader(
+        headers=table.headers,
+        file_format=table.file_format,
+        batches=lambda: iter([table.frame]),
+        header_line=table.header_line,
+        malformed_rows=table.malformed_rows,
+    )
+
+
+def read_delivery(path: Path, name: str, contracts: Iterable[FeedContract] = ()) -> RawTable:
+    """The whole file at once (for small files, tests and tools); ingestion streams through `open_delivery`."""
+    with tempfile.TemporaryDirectory() as work:
+        reader = open_delivery(path, name, contracts, workdir=Path(work))
+        frames = list(reader.batches())
+    frame = pl.concat(frames) if frames else pl.DataFrame()
+    return RawTable(frame, reader.file_format, header_line=reader.header_line, malformed_rows=reader.malformed_rows)
 
 
 def decode_text(data: bytes, name: str) -> tuple[str, str]:
@@ -105,36 +140,108 @@ def sniff_delimiter(header_line: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def read_csv(path: Path, name: str) -> RawTable:
-    text, encoding = decode_text(path.read_bytes(), name)
-    if not text.strip():
-        raise FileRejected(QuarantineReason.EMPTY, f"'{name}' contains no text. Please re-send the extract.")
-    first_line = text.split("\n", 1)[0]
+def _utf8_copy(path: Path, name: str, workdir: Path) -> tuple[Path, str]:
+    """A UTF-8 file with the same text: `path` itself when it already is UTF-8, else a streamed transcode."""
+    with path.open("rb") as handle:
+        bom = handle.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8
+        handle.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        try:
+            while chunk := handle.read(TEXT_CHUNK_BYTES):
+                if C1_CONTROLS.search(decoder.decode(chunk)):
+                    raise UnicodeDecodeError("utf-8", b"", 0, 1, "C1 control character")
+            decoder.decode(b"", final=True)
+            return path, "utf-8-sig" if bom else "utf-8"
+        except UnicodeDecodeError:
+            pass
+    target = workdir / "transcoded.csv"
+    with path.open("rb") as source, target.open("w", encoding="utf-8", newline="") as sink:
+        decoder = codecs.getincrementaldecoder("cp1252")()
+        try:
+            while chunk := source.read(TEXT_CHUNK_BYTES):
+                sink.write(decoder.decode(chunk))
+            sink.write(decoder.decode(b"", final=True))
+        except UnicodeDecodeError as exc:
+            raise FileRejected(
+                QuarantineReason.UNREADABLE,
+                f"'{name}' is neither UTF-8 nor Windows-1252 text (a byte cannot be read). "
+                "Save it as 'CSV UTF-8' and send it again.",
+            ) from exc
+    return target, "windows-1252"
+
+
+def open_csv(path: Path, name: str, *, workdir: Path, batch_rows: int = BATCH_ROWS) -> DeliveryReader:
+    """Stream a delimited text file in batches of `batch_rows` records (memory bounded by the batch, not the file)."""
+    utf8, encoding = _utf8_copy(path, name, workdir)
+    with utf8.open("r", encoding="utf-8-sig", newline="") as handle:
+        first_line = handle.readline().rstrip("\r\n")
+    if not first_line.strip():
+        raise FileRejected(QuarantineReason.EMPTY, f"'{name}' contains no header row. Please re-send the extract.")
     delimiter = sniff_delimiter(first_line)
-    try:
-        frame = pl.read_csv(
-            io.BytesIO(text.encode("utf-8")),
-            separator=delimiter,
-            infer_schema=False,
-            has_header=True,
-            quote_char='"',
-        )
-    except pl.exceptions.PolarsError as exc:
-        raise FileRejected(
-            QuarantineReason.UNREADABLE if text.endswith("\n") else QuarantineReason.TRUNCATED,
-            f"'{name}' could not be read as delimited text ({_first_line(exc)}). This usually means an unclosed "
-            "quote or a file cut off during transfer. Please re-export and send it again.",
-        ) from exc
-    if frame.height == 0:
-        raise FileRejected(QuarantineReason.EMPTY, f"'{name}' has a header row but no data rows.")
-    if not text.endswith(("\n", "\r")) and _last_record_is_short(frame):
+    headers = next(csv.reader([first_line], delimiter=delimiter))
+    ends_cleanly = _ends_with_newline(utf8)
+    if not ends_cleanly and _last_line_is_short(utf8, delimiter, len(headers)):
         raise FileRejected(
             QuarantineReason.TRUNCATED,
             f"'{name}' ends in the middle of a record (the last line has fewer fields than the header and no line "
             "ending). The transfer was probably cut off; please send the complete file again.",
         )
-    frame = _blank_to_null(frame).with_row_index(ROW_NUMBER, offset=1).with_columns(pl.col(ROW_NUMBER).cast(pl.Int64))
-    return RawTable(frame=frame, file_format="csv", encoding=encoding, delimiter=delimiter)
+
+    def batches() -> Iterator[pl.DataFrame]:
+        scan = pl.scan_csv(
+            utf8,
+            separator=delimiter,
+            infer_schema=False,
+            has_header=True,
+            quote_char='"',
+            row_index_name=ROW_NUMBER,
+            row_index_offset=1,
+        )
+        produced = 0
+        try:
+            for batch in scan.collect_batches(chunk_size=batch_rows):
+                produced += batch.height
+                yield _blank_to_null(batch.with_columns(pl.col(ROW_NUMBER).cast(pl.Int64)))
+        except pl.exceptions.PolarsError as exc:
+            raise FileRejected(
+                QuarantineReason.UNREADABLE if ends_cleanly else QuarantineReason.TRUNCATED,
+                f"'{name}' could not be read as delimited text ({_first_line(exc)}). This usually means an unclosed "
+                "quote, a line with too many fields or a file cut off during transfer. Please re-export and send it "
+                "again.",
+            ) from exc
+        if produced == 0:
+            raise FileRejected(QuarantineReason.EMPTY, f"'{name}' has a header row but no data rows.")
+
+    return DeliveryReader(
+        headers=headers, file_format="csv", batches=batches, header_line=1, encoding=encoding, delimiter=delimiter
+    )
+
+
+def read_csv(path: Path, name: str) -> RawTable:
+    """A whole CSV as one frame (same parser as the streaming path)."""
+    with tempfile.TemporaryDirectory() as work:
+        reader = open_csv(path, name, workdir=Path(work))
+        frame = pl.concat(list(reader.batches()))
+    return RawTable(frame=frame, file_format="csv", encoding=reader.encoding, delimiter=reader.delimiter)
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as handle:
+        handle.seek(0, 2)
+        if handle.tell() == 0:
+            return False
+        handle.seek(-1, 2)
+        return handle.read(1) in (b"\n", b"\r")
+
+
+def _last_line_is_short(path: Path, delimiter: str, fields: int) -> bool:
+    with path.open("rb") as handle:
+        handle.seek(0, 2)
+        handle.seek(max(0, handle.tell() - 65536))
+        tail = handle.read().decode("utf-8", errors="ignore")
+    last = tail.rsplit("\n", 1)[-1]
+    parsed = next(csv.reader([last], delimiter=delimiter), [])
+    return len(parsed) < fields
 
 
 def read_xlsx(path: Path, name: str, contracts: tuple[FeedContract, ...]) -> RawTable:
@@ -258,11 +365,6 @@ def _blank_to_null(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(
         pl.when(pl.col(c).str.strip_chars() == "").then(None).otherwise(pl.col(c)).alias(c) for c in text_columns
     )
-
-
-def _last_record_is_short(frame: pl.DataFrame) -> bool:
-    last = frame.row(-1)
-    return len(last) > 1 and last[-1] is None
 
 
 def _first_line(exc: BaseException) -> str:

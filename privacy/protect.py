@@ -93,8 +93,21 @@ def protect(
     return stamped.select(*ordered, *[c for c in stamped.columns if c not in LINEAGE_SCHEMA])
 
 
+_SCHEMAS: dict[tuple[str, int, str, int], dict[str, pl.DataType]] = {}
+
+
 def bronze_schema(contract: FeedContract, agreement: SharingAgreement) -> dict[str, pl.DataType]:
-    """The bronze table schema for a feed, derived by protecting an empty frame (so it cannot drift)."""
+    """The bronze table schema for a feed, derived by protecting an empty frame (so it cannot drift).
+
+    Cached per (feed, contract version, agreement, agreement version): both are immutable once versioned.
+    """
+    cache_key = (contract.feed, contract.version, agreement.agreement_id, agreement.version)
+    if cache_key not in _SCHEMAS:
+        _SCHEMAS[cache_key] = _derive_bronze_schema(contract, agreement)
+    return dict(_SCHEMAS[cache_key])
+
+
+def _derive_bronze_schema(contract: FeedContract, agreement: SharingAgreement) -> dict[str, pl.DataType]:
     from ingestors.validate import typed_empty_frame  # the contract's typed columns
 
     throwaway = PseudonymisationKey(secrets.token_bytes(32), source="schema derivation (no data)")

@@ -99,3 +99,23 @@ def test_unchanged_snapshot_for_a_new_period_is_loaded_but_a_resend_for_the_same
     assert september.record.delivery_id != october.record.delivery_id
     assert dict(lake.bronze("probation_caseload").group_by("_period").len().iter_rows()) == {"2026-09": 1, "2026-10": 1}
     assert accounting_problems(lake.store, load_contracts()["probation_caseload"]) == []
+
+
+def test_a_file_streamed_in_small_batches_loads_and_rejects_exactly_as_a_whole_file(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    streamed = make_lake(tmp_path / "streamed")
+    streamed.context = replace(streamed.context, batch_rows=2)
+    whole = make_lake(tmp_path / "whole")
+    repeated_later = nominals_csv(1).split("\n", 1)[1]  # N1 again, in a later batch
+    bad_code = "43/123456/26,N99,Bystander,Smith,John,01/02/2005,M,LS1 4AP,,N\n"
+    csv = nominals_csv(5) + bad_code + repeated_later
+    outcomes = [lake.ingest("police", "police_nominals_2026-10.csv", csv) for lake in (streamed, whole)]
+    assert [(o.record.rows_read, o.record.rows_loaded, o.record.rows_rejected) for o in outcomes] == [(7, 5, 2)] * 2
+    drop = ["_delivery_id", "_ingested_at"]
+    assert streamed.bronze("police_nominals").drop(drop).sort("_row_number").equals(
+        whole.bronze("police_nominals").drop(drop).sort("_row_number")
+    )
+    rejects = streamed.table("ops/rejects").sort("line_number")
+    assert rejects.select("line_number", "rule").rows() == [(7, "code"), (8, "duplicate_record")]
+    assert accounting_problems(streamed.store, load_contracts()["police_nominals"]) == []
