@@ -42,7 +42,7 @@ def write_file(path: Path, rows: int, seed: int = 1, chunk: int = 500_000) -> No
             months = rng.integers(1, 13, n)
             years = rng.integers(1950, 2015, n)
             lines = (
-                np.char.add(np.char.add("43/", np.char.zfill((ids // 4).astype(str), 6)), "/26,N")
+                np.char.add(np.char.add("43/", np.char.zfill(((ids // 4) % 1_000_000).astype(str), 6)), "/26,N")
             )
             parts = [
                 lines,
