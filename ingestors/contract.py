@@ -119,6 +119,7 @@ class FeedContract(BaseModel):
     file_stem: str
     formats: tuple[FileFormat, ...]
     delivery: DeliverySemantics
+    expected_every_days: int = Field(default=35, gt=0)  # a delivery later than this is flagged as late
     record_key: tuple[str, ...]
     event_date: str | None = None
     person_feed: bool = False

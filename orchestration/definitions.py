@@ -8,7 +8,7 @@ from orchestration.defs.automation.retention import retention_job, retention_sch
 from orchestration.defs.automation.jobs import drop_zone_sensors, nightly_refresh, partner_jobs, refresh_all
 from orchestration.defs.dbt.assets import dbt_resource, vrlake_dbt_models
 from orchestration.defs.ingestion.assets import partner_intakes
-from orchestration.defs.ingestion.checks import row_accounting_checks
+from orchestration.defs.ingestion.checks import row_accounting_checks, timeliness_checks
 from orchestration.defs.publishing.assets import publish_assets
 from orchestration.defs.reference.assets import operations_specs, reference_specs
 from orchestration.defs.resources import VrlakeResource
@@ -18,7 +18,7 @@ from orchestration.defs.resources import VrlakeResource
 def defs() -> dg.Definitions:
     return dg.Definitions(
         assets=[*reference_specs, *operations_specs, *partner_intakes, vrlake_dbt_models, *publish_assets],
-        asset_checks=row_accounting_checks,
+        asset_checks=[*row_accounting_checks, *timeliness_checks],
         jobs=[refresh_all, retention_job, *partner_jobs.values()],
         sensors=[*drop_zone_sensors, dg.AutomationConditionSensorDefinition(
             "marts_refresh_automation", target=dg.AssetSelection.all(), default_status=dg.DefaultSensorStatus.RUNNING,
