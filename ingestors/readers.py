@@ -106,7 +106,14 @@ def read_delivery(path: Path, name: str, contracts: Iterable[FeedContract] = ())
         reader = open_delivery(path, name, contracts, workdir=Path(work))
         frames = list(reader.batches())
     frame = pl.concat(frames) if frames else pl.DataFrame()
-    return RawTable(frame, reader.file_format, header_line=reader.header_line, malformed_rows=reader.malformed_rows)
+    return RawTable(
+        frame,
+        reader.file_format,
+        encoding=reader.encoding,
+        delimiter=reader.delimiter,
+        header_line=reader.header_line,
+        malformed_rows=reader.malformed_rows,
+    )
 
 
 def decode_text(data: bytes, name: str) -> tuple[str, str]:
