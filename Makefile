@@ -12,16 +12,19 @@ DBT_DIR := dbt_project
 # Absolute paths: dagster-dbt runs dbt from inside the project, and a manifest parsed with relative paths breaks seeds.
 DBT_FLAGS := --project-dir $(abspath $(DBT_DIR)) --profiles-dir $(abspath $(DBT_DIR))
 
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 VENV_STAMP := .venv/.vrlake-synced
 NODE_STAMP := node_modules/.vrlake-installed
 MANIFEST := $(DBT_DIR)/target/manifest.json
 DBT_SOURCES := $(shell find $(DBT_DIR) -path $(DBT_DIR)/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print 2>/dev/null)
 
-.PHONY: .uv-available help setup demo run test test-fast test-slow ui bench bench-force docs clean
+.PHONY: .uv-available help setup demo test test-e2e ui bench docs clean
 
 help:
 	@echo "make demo   - set up, generate a synthetic VRU area and run the whole pipeline (embedded default)"
 	@echo "make test   - set up and run the whole test suite (Azurite, dbt build, Dagster included)"
+	@echo "make test-e2e - the slow journeys: dagster dev + Azurite drop-to-mart, the UI in headless Chromium"
 	@echo "make ui     - open the Dagster UI (http://127.0.0.1:3000) on the same VRLAKE_HOME"
 	@echo "make bench  - benchmarks at quick scale (make bench SCALE=force for 1M people)"
 	@echo "make docs   - build the dbt docs site (data dictionary) and the JSNA report"
@@ -41,24 +44,36 @@ $(NODE_STAMP): package.json package-lock.json
 $(MANIFEST): $(VENV_STAMP) $(DBT_SOURCES)
 	$(RUN) dbt parse $(DBT_FLAGS) --quiet
 
+# Browser tests drive Debian's Chromium (Playwright's own browser download cannot work here).
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null
+
 setup: $(VENV_STAMP) $(NODE_STAMP) $(MANIFEST)
 
 # --- the two commands ---------------------------------------------------------------------------------
 demo: setup
 	VRLAKE_DEMO_MODE=1 $(RUN) vrlake demo
 
-test: setup
-	$(RUN) pytest -q
+test: setup $(CHROMIUM)
+	$(RUN) pytest -q -m "not slow"
+
+# The journeys with a real `dagster dev` (webserver + daemon), Azurite and a browser: minutes, so kept apart.
+test-e2e: setup $(CHROMIUM)
+	$(RUN) pytest -q -m slow
 
 ui: setup
-	@mkdir -p $(DAGSTER_HOME)
+	$(RUN) python -c "from pathlib import Path; from vrlake.dagster_home import ensure_dagster_home; ensure_dagster_home(Path('$(DAGSTER_HOME)'))"
 	VRLAKE_DEMO_MODE=$${VRLAKE_DEMO_MODE:-1} $(RUN) dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 bench: setup
 	VRLAKE_DEMO_MODE=1 $(RUN) vrlake bench --scale $${SCALE:-quick}
 
 docs: setup
-	$(RUN) dbt docs generate $(DBT_FLAGS)
+	@mkdir -p $(VRLAKE_HOME)/warehouse
+	VRLAKE_WAREHOUSE_PATH=$(VRLAKE_HOME)/warehouse/vrlake.duckdb VRLAKE_LAKE_URI=$(VRLAKE_HOME)/lake \
+		$(RUN) dbt docs generate --static $(DBT_FLAGS)
+	$(RUN) vrlake report --dbt-docs $(DBT_DIR)/target/static_index.html
 
 clean:
 	rm -rf .vrlake $(DBT_DIR)/target $(DBT_DIR)/logs test-output bench-output

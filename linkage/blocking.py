@@ -121,7 +121,11 @@ class BlockingChoice:
         return "\n".join(lines)
 
 
-def _count(frame: pl.DataFrame, rules: list[str], settings: EngineSettings | None) -> list[dict[str, Any]]:
+def count_comparisons(
+    frame: pl.DataFrame, rules: list[str], settings: EngineSettings | None = None
+) -> list[dict[str, Any]]:
+    """Splink's per-rule comparison counts for ``rules`` on ``frame`` (with ``uid``), exact up to
+    ``EXACT_COUNT_LIMIT`` records and estimated from a sample above it."""
     from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
     from linkage.engine import duckdb_api, register
@@ -152,7 +156,7 @@ def choose_blocking_rules(
 
     All rules are counted together (each rule's marginal count excludes pairs of the rules before it); the first
     rule over ``budget`` is replaced by its tighter variant or dropped, and the list is counted again, until every
-    rule fits. Rules on columns with no data are skipped without counting; rules adding no comparison are dropped.
+    rule fits. Rules on columns with no data are skipped without counting.
     Deterministic for the same records.
     """
     from linkage.records import columns_with_data
@@ -167,7 +171,7 @@ def choose_blocking_rules(
         else:
             notes.append(RuleCount(candidate.name, candidate.sql, 0, 0, False, "no data in its columns"))
     while True:
-        results = _count(frame, [r.sql for r in rules], engine) if rules else []
+        results = count_comparisons(frame, [r.sql for r in rules], engine) if rules else []
         over = next(
             (i for i, result in enumerate(results) if int(result["marginal_comparison_count"]) > budget), None
         )
@@ -183,10 +187,9 @@ def choose_blocking_rules(
     for rule, result in zip(rules, results, strict=True):
         marginal = int(result["marginal_comparison_count"])
         cumulative = int(result["cumulative_comparison_count"])
-        if marginal == 0:
-            counts.append(RuleCount(rule.name, rule.sql, 0, cumulative, False, "adds no comparison"))
-            continue
-        counts.append(RuleCount(rule.name, rule.sql, marginal, cumulative, True))
+        # A rule adding nothing today costs nothing and may matter for later deliveries (the model is reused).
+        note = "adds no comparison on these records (kept for later deliveries)" if marginal == 0 else ""
+        counts.append(RuleCount(rule.name, rule.sql, marginal, cumulative, True, note))
         chosen.append(rule.sql)
     return BlockingChoice(
         rules=tuple(chosen),

@@ -47,8 +47,9 @@ def duckdb_api(settings: EngineSettings | None = None) -> Iterator[DuckDBAPI]:
 
     settings = settings or EngineSettings()
     if settings.quiet:
-        # Splink logs every SQL step at INFO; that is noise in Dagster logs and CLI output.
-        logging.getLogger(SPLINK_LOGGER).setLevel(logging.WARNING)
+        # Splink logs every step at INFO and every level EM did not observe at WARNING; training floors those
+        # (see train.floor_probabilities), so both are noise in Dagster logs and CLI output.
+        logging.getLogger(SPLINK_LOGGER).setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory(prefix="vrlake-linkage-") as spill:
         con = duckdb.connect(":memory:")
         try:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
-from linkage.model import TF_COLUMNS, UNIQUE_ID, compared_columns
+from linkage.model import UNIQUE_ID, model_columns, splink_frame
 
 if TYPE_CHECKING:
     from linkage.engine import EngineSettings
@@ -29,14 +29,8 @@ DEFAULT_FLOOR = 0.5
 
 
 def _model_frame(records: pl.DataFrame, model: LinkageModel) -> pl.DataFrame:
-    """The columns the model reads, plus ``uid``; columns the records lack are added as typed nulls."""
-    from linkage.records import RECORD_SCHEMA
-
-    needed = sorted(compared_columns(model.settings) | {c for c in TF_COLUMNS if c in records.columns})
-    return records.select(
-        UNIQUE_ID,
-        *[pl.col(c) if c in records.columns else pl.lit(None, dtype=RECORD_SCHEMA[c]).alias(c) for c in needed],
-    )
+    """The Splink input: ``uid`` and the columns the model reads (see ``model.splink_frame``)."""
+    return splink_frame(records, model_columns(model.settings))
 
 
 def _edges(splink_frame: object) -> pl.DataFrame:

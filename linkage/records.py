@@ -102,14 +102,19 @@ def latest_per_record(bronze: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def gather_records(store: Store, feeds: Iterable[str] = PERSON_FEEDS) -> pl.DataFrame:
+def gather_records(
+    store: Store, feeds: Iterable[str] = PERSON_FEEDS, *, columns: Iterable[str] | None = None
+) -> pl.DataFrame:
     """Every person record of ``feeds`` in the lake as ``RECORD_SCHEMA`` rows, sorted by feed then record key.
 
     Feeds whose bronze table does not exist yet (a partner that has never delivered) contribute nothing.
+    ``columns``: read only these linkage columns from bronze (the others are nulls), e.g. for checks that need
+    the identifier tokens but not the Bloom filters.
     """
     from ingestors.lake import bronze_table, scan_table, table_exists
 
-    wanted = {"_record_key", "_source_file", "_row_number", "_period", "_ingested_at", *RECORD_SCHEMA}
+    wanted = {"_record_key", "_source_file", "_row_number", "_period", "_ingested_at"}
+    wanted |= set(RECORD_SCHEMA) if columns is None else set(columns)
     parts = []
     for feed in feeds:
         table = bronze_table(feed)

@@ -5,9 +5,11 @@ Training, in Splink's recommended order:
 1. the prior (probability that two random records match) from deterministic rules that admit almost no false
    positives (an identifier agrees, or full name and date of birth agree), with an assumed recall;
 2. ``u`` probabilities by random sampling of record pairs (almost all random pairs are non-matches);
-3. ``m`` probabilities by expectation maximisation in two sessions with different blocking rules: blocking on the
-   date of birth estimates every comparison except the date of birth, blocking on the full name estimates the date
-   of birth (and re-estimates the rest). EM needs no labelled data: the synthetic truth is never used to train.
+3. ``m`` probabilities by expectation maximisation in two sessions with different blocking rules (``EM_SESSIONS``):
+   the date of birth, then the full name within one birth year; each estimates what it does not block on. EM needs
+   no labelled data: the synthetic truth is never used to train;
+4. floors under every ``m`` and ``u`` (``floor_probabilities``), so what training never saw is rare, not
+   impossible.
 
 Artefact: ``linkage/models/<version>.json`` in the lake zone (through the store, so it works on Azure too), with
 ``linkage/models/current.json`` naming the version routine runs use. A version is never overwritten. The artefact
@@ -25,8 +27,17 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from linkage.blocking import DEFAULT_BUDGET, BlockingChoice, choose_blocking_rules
-from linkage.model import HARD_IDENTIFIERS, IDENTIFIER_COMPARISONS, TF_COLUMNS, UNIQUE_ID, settings_dict
+from linkage.blocking import DEFAULT_BUDGET, BlockingChoice, choose_blocking_rules, count_comparisons
+from linkage.model import (
+    HARD_IDENTIFIERS,
+    IDENTIFIER_COMPARISONS,
+    TF_COLUMNS,
+    UNIQUE_ID,
+    NameComparison,
+    model_columns,
+    settings_dict,
+    splink_frame,
+)
 from linkage.records import columns_with_data
 
 if TYPE_CHECKING:
@@ -41,13 +52,22 @@ LAKE_ZONE = "lake"
 DEFAULT_THRESHOLD = 0.95
 """Pairs at or above this match probability join a cluster (false merges cost more than missed links)."""
 DETERMINISTIC_RECALL = 0.7
-U_SAMPLE_PAIRS = 5e6
+U_SAMPLE_PAIRS = 2e6
 EM_MAX_PAIRS = 3e6
 SEED = 20261101
 MIN_IDENTIFIER_PAIRS = 50
 M_FLOOR = 0.001
 """Smallest m probability of a level: an error EM never saw in training is rare, not impossible."""
+MIN_EM_PAIRS = 20
+"""An EM session needs pairs to learn from; with fewer, its levels keep Splink's defaults (then floored)."""
+U_FLOOR = 1e-6
+"""Smallest u probability of a level (lowered to half a sampled pair when more pairs are sampled)."""
 """Fewest identifier-sharing pairs worth an EM session of their own."""
+
+
+NO_MODEL_ADVICE = (
+    "run the retrain_linkage_model job (or materialise linkage/person_index, which trains one on first use)"
+)
 
 
 class NoModelError(LookupError):
@@ -105,10 +125,13 @@ def train_model(
     budget: int = DEFAULT_BUDGET,
     engine: EngineSettings | None = None,
     blocking: BlockingChoice | None = None,
+    u_pairs: float = U_SAMPLE_PAIRS,
+    name_comparison: NameComparison | None = None,
 ) -> LinkageModel:
     """Estimate a model on ``records`` (``RECORD_SCHEMA`` rows). Deterministic for the same records (seeded).
 
-    Raises ValueError when there are too few records or no name/date columns to learn from.
+    ``u_pairs`` random pairs estimate the ``u`` probabilities (more is more precise and slower; about 4 s per
+    million here). Raises ValueError when there are too few records or no name/date columns to learn from.
     """
     from splink import Linker
 
@@ -122,24 +145,41 @@ def train_model(
     frame = with_uid(records) if UNIQUE_ID not in records.columns else records
     blocking = blocking or choose_blocking_rules(frame, budget=budget, engine=engine)
     # An identifier no two records share (a CRN: one probation record per case) says nothing EM could learn.
-    chosen = set(blocking.rules)
-    present = frozenset(
-        c for c in present if c not in IDENTIFIER_COMPARISONS.values() or f"l.{c} = r.{c}" in chosen
-    )
-    settings = settings_dict(present, blocking.rules)
-    em_sessions = _em_blocking_rules(present, blocking)
+    unshared = {
+        column
+        for column in IDENTIFIER_COMPARISONS.values()
+        if column in present
+        and int(count_comparisons(frame, [f"l.{column} = r.{column}"], engine)[0]["marginal_comparison_count"]) == 0
+    }
+    present = present - unshared
+    settings = settings_dict(present, blocking.rules, name_comparison=name_comparison)
+    em_sessions: list[str] = []
+    skipped: list[str] = []
     with duckdb_api(engine) as db:
-        table = register(db, frame.select(UNIQUE_ID, *sorted(present)), "records")
+        table = register(db, splink_frame(frame, present | model_columns(settings)), "records")
         linker = Linker(table, settings, log_level=None)
-        linker.training.estimate_probability_two_random_records_match(
-            _deterministic_rules(present), recall=DETERMINISTIC_RECALL
-        )
-        linker.training.estimate_u_using_random_sampling(max_pairs=U_SAMPLE_PAIRS, seed=SEED)
-        for rule in em_sessions:
+        try:
+            linker.training.estimate_probability_two_random_records_match(
+                _deterministic_rules(present), recall=DETERMINISTIC_RECALL
+            )
+        except ValueError as error:  # more deterministic matches than the assumed recall allows
+            log.warning("prior not estimated (%s); keeping %s", error, settings["probability_two_random_records_match"])
+        linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=SEED, num_chunks=1)
+        for rule in EM_SESSIONS:
+            if int(count_comparisons(frame, [rule], engine)[0]["marginal_comparison_count"]) < MIN_EM_PAIRS:
+                # Too few records share the blocking key (a lake's first small delivery): the levels keep
+                # Splink's default m values, and the training record says so.
+                skipped.append(rule)
+                continue
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, max_pairs=EM_MAX_PAIRS if frame.height > 200_000 else None
             )
-        trained = floor_m_probabilities(linker.misc.save_model_to_json())
+            em_sessions.append(rule)
+        trained = floor_probabilities(linker.misc.save_model_to_json(), u_floor=min(U_FLOOR, 0.5 / u_pairs))
+    prior = trained.get("probability_two_random_records_match") or 0.0
+    if not 0.0 < prior < 1.0:
+        # No deterministic match at all: a prior of zero would make every match probability zero.
+        trained["probability_two_random_records_match"] = 1.0 / max(frame.height, 2)
     trained_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     digest = hashlib.sha256(json.dumps(trained, sort_keys=True).encode()).hexdigest()[:8]
     version = f"{trained_at:%Y%m%dT%H%M%SZ}-{digest}"
@@ -155,6 +195,7 @@ def train_model(
             else {},
             "columns": sorted(present),
             "em_blocking_rules": em_sessions,
+            "em_sessions_skipped_for_lack_of_pairs": skipped,
             "blocking": [c.as_dict() for c in blocking.counts],
             "blocked_comparisons": blocking.total_comparisons,
             "tf_columns": [c for c in TF_COLUMNS if c in present],
@@ -162,29 +203,34 @@ def train_model(
     )
 
 
-def floor_m_probabilities(settings: dict[str, Any], floor: float = M_FLOOR) -> dict[str, Any]:
-    """Settings whose non-null levels all have ``m >= floor`` (renormalised to sum to 1 per comparison).
+def floor_probabilities(
+    settings: dict[str, Any], *, m_floor: float = M_FLOOR, u_floor: float = U_FLOOR
+) -> dict[str, Any]:
+    """Settings whose non-null levels all have ``m >= m_floor`` and ``u >= u_floor`` (renormalised to sum to 1
+    per comparison).
 
     EM gives ``m = 0`` (or leaves ``m`` unset) for a level it never observed among matches, e.g. a completely
-    different date of birth in a data set whose only date errors are day/month swaps. A zero ``m`` is an infinite
-    negative weight: one such disagreement would veto a link however strong the rest of the evidence, including a
-    shared NHS number. Flooring keeps that evidence very strong but finite. The "different" level of a hard
-    identifier is left as estimated: clustering never joins two different values of those anyway.
+    different date of birth in a data set whose only date errors are day/month swaps; random sampling gives
+    ``u = 0`` for a level no sampled non-match reached (a forename/surname swap). Either makes a weight infinite:
+    one disagreement would veto a link however strong the rest of the evidence (a shared NHS number), or one rare
+    agreement would force it. Flooring keeps that evidence very strong but finite. The "different" level of a hard
+    identifier keeps its estimated ``m``: clustering never joins two different values of those anyway.
     """
     hard = {c.removesuffix("_token") for c in HARD_IDENTIFIERS}
     result = json.loads(json.dumps(settings))
     for comparison in result["comparisons"]:
         levels = [level for level in comparison["comparison_levels"] if not level.get("is_null_level")]
         keep_zero = comparison["output_column_name"] in hard
-        for level in levels:
-            m = level.get("m_probability")
-            if keep_zero and level["sql_condition"] == "ELSE" and m is not None:
-                continue
-            if m is None or m < floor:
-                level["m_probability"] = floor
-        total = sum(level["m_probability"] for level in levels)
-        for level in levels:
-            level["m_probability"] = level["m_probability"] / total
+        for name, floor in (("m_probability", m_floor), ("u_probability", u_floor)):
+            for level in levels:
+                value = level.get(name)
+                if name == "m_probability" and keep_zero and level["sql_condition"] == "ELSE" and value is not None:
+                    continue
+                if value is None or value < floor:
+                    level[name] = floor
+            total = sum(level[name] for level in levels)
+            for level in levels:
+                level[name] = level[name] / total
     return result
 
 
@@ -196,29 +242,18 @@ def _deterministic_rules(present: frozenset[str]) -> list[str]:
     return rules
 
 
-def _em_blocking_rules(present: frozenset[str], blocking: BlockingChoice) -> list[str]:
-    """Two EM sessions: records sharing a date of birth (estimates names, identifiers, postcode, sex), then
-    records sharing the most common national identifier (estimates the date of birth's error rates).
-
-    Why an identifier for the second session: blocking on the full name instead lets namesakes at one address
-    (a father and son called John Smith) into the "match" class, which teaches the model that a completely
-    different date of birth is a common error, and then such pairs link. Pairs that share an NHS number, PNC ID or
-    UPN are almost all true matches, so the date-of-birth errors they show are real recording errors. Without any
-    identifier in the data the full name is the fallback.
-    """
-    sessions = ["l.dob_token = r.dob_token"]
-    by_rule = {count.sql: count.marginal_comparisons for count in blocking.counts if count.chosen}
-    identifier_rules = [
-        (by_rule.get(f"l.{column} = r.{column}", 0), f"l.{column} = r.{column}")
-        for column in ("nhs_number_token", "pnc_id_token", "upn_token")
-        if column in present
-    ]
-    pairs, rule = max(identifier_rules, default=(0, ""))
-    if pairs >= MIN_IDENTIFIER_PAIRS:
-        sessions.append(rule)
-    else:
-        sessions.append("l.forenames_token = r.forenames_token AND l.surname_token = r.surname_token")
-    return sessions
+EM_SESSIONS: tuple[str, ...] = (
+    "l.dob_token = r.dob_token",
+    (
+        "l.forenames_token = r.forenames_token AND l.surname_token = r.surname_token"
+        " AND substr(l.birth_year_month, 1, 4) = substr(r.birth_year_month, 1, 4)"
+    ),
+)
+"""The EM sessions' blocking rules. The first (same date of birth) estimates names, identifiers, postcode and sex;
+the second (same full name and birth year) estimates the date of birth's error rates. The birth year is there on
+purpose: blocking on the full name alone lets namesakes of another generation (a father and son called John Smith
+at one address) into the "match" class, which teaches the model that a completely different date of birth is a
+common error, and then such pairs link. Errors in the year itself then fall to the m floor."""
 
 
 def save_model(store: Store, model: LinkageModel, *, make_current: bool = True) -> str:
@@ -234,12 +269,15 @@ def save_model(store: Store, model: LinkageModel, *, make_current: bool = True) 
 
 def load_model(store: Store, version: str | None = None) -> LinkageModel:
     """The model ``version``, or the current one. Raises ``NoModelError`` when none is saved."""
+    from storage import ZoneNotFound
+
+    try:
+        store.exists(LAKE_ZONE, CURRENT_POINTER)
+    except ZoneNotFound:
+        raise NoModelError(f"the lake has not been set up yet ({store.describe()}): {NO_MODEL_ADVICE}") from None
     if version is None:
         if not store.exists(LAKE_ZONE, CURRENT_POINTER):
-            raise NoModelError(
-                "no linkage model has been trained yet: run the retrain_linkage_model job "
-                "(or materialise linkage/person_index, which trains one on first use)"
-            )
+            raise NoModelError(f"no linkage model has been trained yet: {NO_MODEL_ADVICE}")
         version = json.loads(store.read_text(LAKE_ZONE, CURRENT_POINTER))["version"]
     path = f"{MODELS_FOLDER}/{version}.json"
     if not store.exists(LAKE_ZONE, path):

@@ -15,12 +15,13 @@ What a SAS can scope on this storage, and what that leaves open
   partner (``WRONG_DROP_ZONE``), so misfiled data never loads; a deliberately forged file that matches the
   other partner's contract would still load as theirs. Mitigations: a per-file **blob SAS** (below); on
   ADLS Gen2 a directory SAS on ``landing/<partner>`` with ``sdd=1``; or a container per partner; plus the
-  storage account's resource logs, which record a hash of the SAS behind each request (``AuthenticationHash``),
-  so a misuse can be traced to the link.
+  storage account's resource logs, which record a hash of the SAS behind each request
+  (``AuthenticationHash``), so a misuse can be traced to the link.
 * A **blob SAS** (``sr=b``, ``file_name=...``) is confined to exactly one name inside the partner's drop
   zone: the strongest scoping plain Blob storage offers, at the cost of one link per delivery.
-* Each link carries its own expiry (``se``) and permission (``sp=c``) and is signed with the **account key**, or
-  with a **user delegation key** when vrlake runs on a managed identity (Azure limits those to seven days).
+* Each link carries its own expiry (``se``) and permission (``sp=c``) and is signed with the **account
+  key**, or with a **user delegation key** when vrlake runs on a managed identity (Azure limits those to
+  seven days).
   There is no per-partner revocation: a stored access policy would give one, but a policy cannot hold a
   permission while each link keeps its own expiry in a way Azurite honours (Azurite takes start and expiry
   from the policy and ignores the link's), so expiry could not be proven in tests. To revoke, rotate the key
@@ -67,7 +68,8 @@ DROP_ZONE_PERMISSION: Final = "c"
 """Create only: no read (r), add (a), write/overwrite (w), delete (d), list (l) or tag (t)."""
 MAX_DAYS: Final = 365
 USER_DELEGATION_MAX_DAYS: Final = 7  # Azure's limit for a user delegation key
-# A partner's clock may run behind the service's; a start time in the past keeps a fresh link usable at once.
+# This machine's clock and the storage service's differ a little; a start a few minutes back makes a new link
+# usable at once.
 CLOCK_SKEW: Final = dt.timedelta(minutes=5)
 UPLOAD_CHUNK_BYTES: Final = 4 * 1024 * 1024
 # Put Blob (one request, atomic, needs only Create) accepts up to 5,000 MiB since service version 2019-12-12.
@@ -102,13 +104,16 @@ class DropExists(DropRefused, ObjectExists):
         ObjectExists.__init__(self, LANDING, path, detail)
 
 
-# --- minting -----------------------------------------------------------------------------------------------
+# --- minting ---------------------------------------------------------------------------------------------
 SasScope = Literal["container", "blob"]
 
 
 @dataclass(frozen=True)
 class PartnerSas:
-    """A create-only link to one partner's drop zone. ``url`` is a bearer secret: show it only to the operator."""
+    """A create-only link to one partner's drop zone.
+
+    ``url`` is a bearer secret: show it only to the operator who asked for it, never log it.
+    """
 
     partner: str
     url: str = field(repr=False)
@@ -130,7 +135,7 @@ class PartnerSas:
 
 
 def check_partner(partner: str) -> str:
-    """Return ``partner`` if it is usable as a drop-zone folder name (lower-case, no separators), else raise."""
+    """Return ``partner`` if it is usable as a drop-zone folder name (lower-case, no separators)."""
     if not _PARTNER.match(partner):
         raise ValueError(f"Invalid partner name {partner!r}: lower-case letters, digits, '-' and '_' only")
     return partner
@@ -196,8 +201,8 @@ def mint_partner_sas(
     else:
         if days > USER_DELEGATION_MAX_DAYS:
             raise StorageConfigError(
-                f"Without an account key the link is signed with a user delegation key, which Azure limits to "
-                f"{USER_DELEGATION_MAX_DAYS} days; asked for {days}"
+                "Without an account key the link is signed with a user delegation key, which Azure "
+                f"limits to {USER_DELEGATION_MAX_DAYS} days; asked for {days}"
             )
         delegation_key = _translate_call(
             "get a user delegation key", lambda: service.get_user_delegation_key(starts_at, expires_at)
@@ -210,7 +215,7 @@ def mint_partner_sas(
         token = generate_container_sas(
             service.account_name,
             container,
-            permission=ContainerSasPermissions(create=True),
+            permission=ContainerSasPermissions.from_string(DROP_ZONE_PERMISSION),
             **signer,
             **common,
         )
@@ -220,7 +225,7 @@ def mint_partner_sas(
             service.account_name,
             container,
             blob_name,
-            permission=BlobSasPermissions(create=True),
+            permission=BlobSasPermissions.from_string(DROP_ZONE_PERMISSION),
             **signer,
             **common,
         )
@@ -239,7 +244,7 @@ def mint_partner_sas(
 def _service_client(
     settings: StorageSettings, credential: TokenCredential | None
 ) -> tuple[BlobServiceClient, str | None]:
-    """A service client for the account in ``settings`` and its account key (None: sign with a delegation key)."""
+    """A service client for the account in ``settings``, and its account key (None: use a delegation key)."""
     from azure.storage.blob import BlobServiceClient
 
     from storage.azure import parse_connection_string
@@ -254,8 +259,8 @@ def _service_client(
         account_key = fields.get("accountkey")
         if not account_key:
             raise StorageConfigError(
-                "VRLAKE_AZURE_CONNECTION_STRING holds no account key (a SAS cannot mint other SAS); use a key "
-                "or VRLAKE_AZURE_ACCOUNT_URL with managed identity"
+                "VRLAKE_AZURE_CONNECTION_STRING holds no account key (a SAS cannot mint other SAS); use "
+                "a key, or VRLAKE_AZURE_ACCOUNT_URL with managed identity"
             )
         try:
             return BlobServiceClient.from_connection_string(settings.azure_connection_string), account_key
@@ -289,10 +294,10 @@ def _translate_call(action: str, call: Callable[[], _T]) -> _T:
         raise StorageError(f"Cannot {action} the landing container: {type(exc).__name__}") from exc
 
 
-# --- uploading -----------------------------------------------------------------------------------------------
+# --- uploading -------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class DropReceipt:
-    """What was delivered: where (``landing/<path>``), how many bytes, and the content MD5 the service checked."""
+    """What was delivered: where (``landing/<path>``), its size, and the content MD5 the service checked."""
 
     path: str
     size: int
@@ -391,12 +396,13 @@ def upload_with_sas(
     now: dt.datetime | None = None,
 ) -> DropReceipt:
     """Deliver ``local_path`` to ``landing/<partner>/<name>`` (default: the file's own name) with a SAS link.
+    A per-file link (``sr=b``) names its blob itself; ``name`` is then ignored.
 
-    One Put Blob request with ``If-None-Match: *`` and the content MD5: atomic (the drop-zone sensor never sees
-    half a file), never overwriting, integrity-checked by the service. The file is streamed in chunks, so memory
-    stays flat, and ``progress(sent, total)`` is called as it goes. Transient failures (timeouts, 5xx) are
-    retried. Raises :class:`SasExpired`, :class:`SasForbidden`, :class:`DropExists` or :class:`DropRefused`
-    with a message a partner can act on; never includes the token in a message.
+    One Put Blob request with ``If-None-Match: *`` and the content MD5: atomic (the drop-zone sensor never
+    sees half a file), never overwriting, integrity-checked by the service. The file is streamed in chunks, so
+    memory stays flat, and ``progress(sent, total)`` is called as it goes. Transient failures (timeouts, 5xx)
+    are retried. Raises :class:`SasExpired`, :class:`SasForbidden`, :class:`DropExists` or
+    :class:`DropRefused` with a message a partner can act on; never includes the token in a message.
     """
     source = Path(local_path)
     if not source.is_file():
@@ -488,8 +494,8 @@ def upload_with_store(
     progress: ProgressCallback | None = None,
 ) -> DropReceipt:
     """Deliver ``local_path`` to ``landing/<partner>/<name>`` through the configured store (operator's own
-    credentials: the local folder, or Azure with the deployment's identity). Atomic and never overwriting, like
-    :func:`upload_with_sas`; progress is reported when the store has written the file."""
+    credentials: the local folder, or Azure with the deployment's identity). Atomic and never overwriting,
+    like :func:`upload_with_sas`; progress is reported when the store has written the file."""
     source = Path(local_path)
     if not source.is_file():
         raise FileNotFoundError(f"No such file: {source}")

@@ -9,7 +9,21 @@ import logging
 
 import typer
 
-from vrlake.commands import demo, dictionary, governance, prepare, reference, release, run, synth
+from vrlake.commands import (
+    bench,
+    demo,
+    dictionary,
+    drop,
+    governance,
+    link,
+    partner_sas,
+    prepare,
+    reference,
+    release,
+    report,
+    run,
+    synth,
+)
 
 app = typer.Typer(
     name="vrlake",
@@ -32,6 +46,11 @@ app.command("dictionary")(dictionary.command)
 app.command("governance")(governance.command)
 app.command("prepare")(prepare.command)
 app.command("release")(release.command)
+app.command("link")(link.command)
+app.command("report")(report.command)
+app.command("partner-sas")(partner_sas.command)
+app.command("drop")(drop.command)
+app.command("bench")(bench.command)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
+
+from vrlake.dagster_home import ensure_dagster_home
 
 from orchestration.defs.automation.jobs import REFRESH_ALL_JOB
 
@@ -23,7 +26,7 @@ class RefreshResult:
 
 def _instance() -> dg.DagsterInstance:
     if os.environ.get("DAGSTER_HOME"):
-        os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
+        ensure_dagster_home(Path(os.environ["DAGSTER_HOME"]))
         return dg.DagsterInstance.get()
     return dg.DagsterInstance.ephemeral()
 

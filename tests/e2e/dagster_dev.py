@@ -1,13 +1,14 @@
 """A real `dagster dev` (webserver + daemon) in a subprocess for end-to-end tests, and a small GraphQL client.
 
-Shared by the end-to-end tests (``from tests.e2e.dagster_dev import ...``); deliberately not a conftest, so the
-fixtures each test builds from it have no name clashes. Everything started here runs in its own process session and
-is stopped on exit, failure included: SIGTERM to the group (dagster dev shuts its webserver, daemon, code server and
-run workers down), then SIGKILL to anything of ours still alive.
+Shared by the end-to-end tests (``from tests.e2e.dagster_dev import ...``); deliberately not a conftest, so
+the fixtures each test builds from it have no name clashes. Everything started here runs in its own process
+session and is stopped on exit, failure included: SIGTERM to the group (dagster dev shuts its webserver,
+daemon, code server and run workers down), then SIGKILL to anything of ours still alive.
 
-The dbt project is copied to a temporary folder (``VRLAKE_DBT_PROJECT_DIR``, as a deployment would point at its
-installed copy) and parsed there, so that `dagster dev`, which re-parses the project in every process that imports
-the code location, never writes into the checkout and is not affected by concurrent edits of ``dbt_project/``.
+The dbt project is copied to a temporary folder (``VRLAKE_DBT_PROJECT_DIR``, as a deployment would point at
+its installed copy) and parsed there, so that `dagster dev`, which re-parses the project in every process that
+imports the code location, never writes into the checkout and is not affected by concurrent edits of
+``dbt_project/``.
 """
 
 from __future__ import annotations
@@ -36,13 +37,14 @@ T = TypeVar("T")
 
 LOCATION_NAME: Final = "vrlake"  # workspace.yaml
 REPOSITORY_NAME: Final = "__repository__"  # what @dg.definitions produces
-STARTUP_TIMEOUT_S: Final = 150.0
+STARTUP_TIMEOUT_S: Final = 240.0
 STOP_TIMEOUT_S: Final = 30.0
 POLL_INTERVAL_S: Final = 2.0
 FINISHED_STATUSES: Final = frozenset({"SUCCESS", "FAILURE", "CANCELED"})
-# Variables of the developer's shell that would point a test's Dagster at the developer's own lake or instance.
+# Variables of the developer's shell that would point a test's Dagster at the developer's own lake/instance.
 _INHERITED_PREFIXES: Final = ("VRLAKE_", "DAGSTER_")
-_BIN: Final = Path(sys.executable).parent
+VENV_BIN: Final = Path(sys.executable).parent
+"""Where `dagster`, `dbt` and `vrlake` of this environment live."""
 
 RUNS_QUERY: Final = """
 query Runs($filter: RunsFilter) {
@@ -93,35 +95,53 @@ query Sensor($selector: SensorSelector!) {
   sensorOrError(sensorSelector: $selector) {
     __typename
     ... on Sensor {
-      sensorState { status ticks(limit: 3) { status skipReason error { message } runIds } }
+      sensorState { id status ticks(limit: 3) { status skipReason error { message } runIds } }
     }
+  }
+}
+"""
+
+STOP_SENSOR_MUTATION: Final = """
+mutation StopSensor($id: String!) {
+  stopSensor(id: $id) {
+    __typename
+    ... on StopSensorMutationResult { instigationState { status } }
+    ... on PythonError { message }
   }
 }
 """
 
 
 class DagsterDevError(RuntimeError):
-    """dagster dev did not start, died, or did not reach an expected state in time (message has the log tail)."""
+    """dagster dev did not start, died, or did not reach an expected state in time (with the log tail)."""
 
 
 def clean_environment(overrides: Mapping[str, str]) -> dict[str, str]:
     """This process's environment without vrlake/Dagster settings, plus ``overrides``; the venv's bin first on
     PATH so `dagster`, `dbt` and `vrlake` resolve to this checkout's environment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(_INHERITED_PREFIXES)}
-    env["PATH"] = f"{_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
     env.update(overrides)
     return env
 
 
 def prepare_dbt_project(destination: Path) -> Path:
-    """Copy ``dbt_project/`` (without target/ and logs/) to ``destination`` and parse it there; return the copy.
+    """Copy ``dbt_project/`` (without target/, logs/) to ``destination``, parse it there; return the copy.
 
     Set ``VRLAKE_DBT_PROJECT_DIR`` to the result in every environment that imports the code location.
     """
     source = repo_root() / "dbt_project"
     shutil.copytree(source, destination, ignore=shutil.ignore_patterns("target", "logs", "dbt_packages"))
     completed = subprocess.run(
-        [str(_BIN / "dbt"), "parse", "--quiet", "--project-dir", str(destination), "--profiles-dir", str(destination)],
+        [
+            str(VENV_BIN / "dbt"),
+            "parse",
+            "--quiet",
+            "--project-dir",
+            str(destination),
+            "--profiles-dir",
+            str(destination),
+        ],
         cwd=destination,
         env=clean_environment({}),
         capture_output=True,
@@ -130,12 +150,14 @@ def prepare_dbt_project(destination: Path) -> Path:
         check=False,
     )
     if completed.returncode != 0 or not (destination / "target" / "manifest.json").exists():
-        raise DagsterDevError(f"dbt parse failed in {destination}:\n{completed.stdout[-3000:]}{completed.stderr[-2000:]}")
+        raise DagsterDevError(
+            f"dbt parse failed in {destination}:\n{completed.stdout[-3000:]}{completed.stderr[-2000:]}"
+        )
     return destination
 
 
 def write_instance_config(dagster_home: Path) -> None:
-    """A minimal instance: the default SQLite storage under ``dagster_home``, telemetry off (no network here)."""
+    """A minimal instance: default SQLite storage under ``dagster_home``, telemetry off (no network here)."""
     dagster_home.mkdir(parents=True, exist_ok=True)
     (dagster_home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
 
@@ -149,7 +171,9 @@ class DagsterDev:
     log_path: Path
 
     # --- GraphQL -----------------------------------------------------------------------------------------
-    def graphql(self, query: str, variables: Mapping[str, Any] | None = None, *, timeout: float = 30) -> dict[str, Any]:
+    def graphql(
+        self, query: str, variables: Mapping[str, Any] | None = None, *, timeout: float = 30
+    ) -> dict[str, Any]:
         body = json.dumps({"query": query, "variables": dict(variables or {})}).encode("utf-8")
         request = urllib.request.Request(
             f"{self.url}/graphql", data=body, headers={"Content-Type": "application/json"}, method="POST"
@@ -161,7 +185,7 @@ class DagsterDev:
         return payload["data"]
 
     def location_status(self) -> tuple[str, str | None]:
-        """(load status, error message) of the vrlake code location; ("ABSENT", None) before it is registered."""
+        """(load status, error message) of the vrlake code location; ("ABSENT", None) before it registers."""
         workspace = self.graphql(WORKSPACE_QUERY)["workspaceOrError"]
         for entry in workspace.get("locationEntries", []):
             if entry["name"] == LOCATION_NAME:
@@ -169,7 +193,9 @@ class DagsterDev:
                 return entry["loadStatus"], error.get("message")
         return "ABSENT", None
 
-    def runs(self, *, job_name: str | None = None, tags: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    def runs(
+        self, *, job_name: str | None = None, tags: Mapping[str, str] | None = None
+    ) -> list[dict[str, Any]]:
         """Runs, newest first, optionally filtered by job and tags."""
         run_filter: dict[str, Any] = {}
         if job_name:
@@ -208,6 +234,18 @@ class DagsterDev:
         }
         return self.graphql(SENSOR_QUERY, {"selector": selector})["sensorOrError"]
 
+    def stop_sensor(self, sensor_name: str) -> None:
+        """Turn a sensor off, as the toggle in the UI does (it stays off for this instance)."""
+        sensor = self.sensor_ticks(sensor_name)
+        if sensor["__typename"] != "Sensor":
+            raise DagsterDevError(f"No sensor {sensor_name!r}: {sensor}")
+        result = self.graphql(STOP_SENSOR_MUTATION, {"id": sensor["sensorState"]["id"]})["stopSensor"]
+        if (
+            result["__typename"] != "StopSensorMutationResult"
+            or result["instigationState"]["status"] != "STOPPED"
+        ):
+            raise DagsterDevError(f"Could not stop sensor {sensor_name!r}: {result}")
+
     # --- waiting --------------------------------------------------------------------------------------------
     def wait_for(
         self,
@@ -218,7 +256,7 @@ class DagsterDev:
         interval: float = POLL_INTERVAL_S,
         diagnostics: Callable[[], str] | None = None,
     ) -> T:
-        """Call ``probe`` until it returns something truthy, at most ``timeout`` seconds; raise with context."""
+        """Call ``probe`` until it returns something truthy, for at most ``timeout`` s; raise with context."""
         deadline = time.monotonic() + timeout
         while True:
             self.check_alive()
@@ -230,7 +268,7 @@ class DagsterDev:
                 if diagnostics is not None:
                     try:
                         extra = "\n" + diagnostics()
-                    except Exception as exc:  # diagnostics must never hide the timeout itself
+                    except Exception as exc:  # noqa: BLE001 - diagnostics must never hide the timeout itself
                         extra = f"\n(diagnostics failed: {exc!r})"
                 raise DagsterDevError(
                     f"Timed out after {timeout:.0f} s waiting for {description}.{extra}\n{self.log_tail()}"
@@ -248,7 +286,9 @@ class DagsterDev:
 
     def check_alive(self) -> None:
         if self.process.poll() is not None:
-            raise DagsterDevError(f"dagster dev exited with code {self.process.returncode}.\n{self.log_tail()}")
+            raise DagsterDevError(
+                f"dagster dev exited with code {self.process.returncode}.\n{self.log_tail()}"
+            )
 
     def log_tail(self, chars: int = 4000) -> str:
         try:
@@ -292,9 +332,11 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def run_dagster_dev(env: Mapping[str, str], log_path: Path, *, startup_timeout: float = STARTUP_TIMEOUT_S) -> Iterator[DagsterDev]:
-    """Start ``dagster dev -w workspace.yaml`` on a free loopback port with ``env``; yield once the vrlake code
-    location has loaded; stop everything on exit.
+def run_dagster_dev(
+    env: Mapping[str, str], log_path: Path, *, startup_timeout: float = STARTUP_TIMEOUT_S
+) -> Iterator[DagsterDev]:
+    """Start ``dagster dev -w workspace.yaml`` on a free loopback port with ``env``; yield once the vrlake
+    code location has loaded; stop everything on exit.
 
     ``env`` must carry ``DAGSTER_HOME`` (see :func:`write_instance_config`) and the vrlake configuration.
     """
@@ -305,7 +347,7 @@ def run_dagster_dev(env: Mapping[str, str], log_path: Path, *, startup_timeout: 
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
         process = subprocess.Popen(
-            [str(_BIN / "dagster"), "dev", "-w", "workspace.yaml", "-h", HOST, "-p", str(port)],
+            [str(VENV_BIN / "dagster"), "dev", "-w", "workspace.yaml", "-h", HOST, "-p", str(port)],
             cwd=repo_root(),
             env=dict(env),
             stdin=subprocess.DEVNULL,
@@ -315,7 +357,9 @@ def run_dagster_dev(env: Mapping[str, str], log_path: Path, *, startup_timeout: 
         )
     dev = DagsterDev(url=url, process=process, log_path=log_path)
     try:
-        dev.wait_for("the Dagster webserver to answer", lambda: _answers(url), timeout=startup_timeout, interval=1)
+        dev.wait_for(
+            "the Dagster webserver to answer", lambda: _answers(url), timeout=startup_timeout, interval=1
+        )
 
         def loaded() -> bool:
             status, error = dev.location_status()
@@ -331,4 +375,6 @@ def run_dagster_dev(env: Mapping[str, str], log_path: Path, *, startup_timeout: 
 
 def dagster_dev_env(*, dagster_home: Path, dbt_project: Path, overrides: Mapping[str, str]) -> dict[str, str]:
     """The environment for `dagster dev` and for helper subprocesses of an end-to-end test."""
-    return clean_environment({"DAGSTER_HOME": str(dagster_home), DBT_PROJECT_ENV: str(dbt_project), **overrides})
+    return clean_environment(
+        {"DAGSTER_HOME": str(dagster_home), DBT_PROJECT_ENV: str(dbt_project), **overrides}
+    )

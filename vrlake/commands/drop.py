@@ -1,7 +1,7 @@
-"""`vrlake drop --partner P FILE [--sas URL]`: deliver a file into a partner's drop zone, as the partner would.
+"""`vrlake drop --partner P FILE [--sas URL]`: deliver a file into a partner's drop zone, as a partner would.
 
-With a SAS link (from `vrlake partner-sas`, or the VRLAKE_DROP_SAS environment variable so the link stays out of
-shell history and process lists) the upload is exactly what a partner's machine does: create-only, never
+With a SAS link (from `vrlake partner-sas`, or the VRLAKE_DROP_SAS environment variable so the link stays out
+of shell history and process lists) the upload is exactly what a partner's machine does: create-only, never
 overwriting. Without one, the file goes through the configured store (the local folder, or Azure with the
 deployment's credentials). Either way the drop-zone sensor picks the file up.
 """

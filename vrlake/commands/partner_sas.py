@@ -1,7 +1,7 @@
 """`vrlake partner-sas --partner P --days D`: a create-only link to a partner's drop zone on Azure.
 
-The URL alone goes to standard output (so it can be piped into a secure message); everything else goes to standard
-error. The link is a bearer secret; the account key never appears in output or logs.
+The URL alone goes to standard output (so it can be piped into a secure message); everything else goes to
+standard error. The link is a bearer secret; the account key never appears in output or logs.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ def command(
         ),
     ] = None,
 ) -> None:
-    """Print a create-only SAS URL for landing/<partner>/: it can create new files, and cannot read, list, delete
-    or overwrite anything."""
+    """Print a create-only SAS URL for landing/<partner>/: it can create new files, and cannot read, list,
+    delete or overwrite anything."""
     from ingestors.contract import PARTNERS
     from storage import StorageError, StorageSettings
     from storage.partner_access import mint_partner_sas
@@ -51,13 +51,14 @@ def command(
 
     scope = f"exactly landing/{sas.blob_name}" if sas.blob_name else f"new files in landing/{sas.drop_prefix}"
     err_console.print(
-        f"Create-only link for [bold]{partner}[/]: {scope}; valid until {sas.expires_at:%Y-%m-%d %H:%M} UTC; "
-        f"signed with the {sas.signed_with}."
+        f"Create-only link for [bold]{partner}[/] on {sas.endpoint}: {scope}; "
+        f"valid until {sas.expires_at:%Y-%m-%d %H:%M} UTC; signed with the {sas.signed_with}."
     )
     if sas.scope == "container":
         err_console.print(
             "[yellow]Note:[/] blob storage cannot confine this link to one folder; a file it creates outside "
-            f"landing/{sas.drop_prefix} that is another partner's feed is quarantined. Use --file for a per-file link."
+            f"landing/{sas.drop_prefix} that is another partner's feed is quarantined. "
+            "Use --file for a per-file link."
         )
     err_console.print("Send it privately: anyone holding the link can deliver files until it expires.")
     typer.echo(sas.url)

@@ -1,8 +1,9 @@
 """The dbt project as Dagster assets: bronze -> staging -> conformed -> JSNA marts.
 
-The manifest is prepared by the build (`make` runs `dbt parse`) and explicitly in tests; `prepare_if_dev` parses only
-under `dagster dev`, never when a deployed code location is imported. dbt runs in the `warehouse` pool (limit 1)
-because DuckDB allows one writer process.
+The manifest is prepared by the build (`make` runs `dbt parse` whenever a dbt file changes, including before
+`make ui`) and explicitly in tests; it is never parsed when the code location is imported, because under `dagster dev`
+that import happens again in every run and step process. dbt runs in the `warehouse` pool (limit 1) because DuckDB
+allows one writer process.
 """
 
 
@@ -19,7 +20,6 @@ from vrlake.paths import dbt_project_dir
 from vrlake.warehouse import WAREHOUSE_POOL, dbt_environment
 
 DBT_PROJECT = DbtProject(project_dir=dbt_project_dir(), profiles_dir=dbt_project_dir())
-DBT_PROJECT.prepare_if_dev()
 
 
 class DbtBuildConfig(dg.Config):

@@ -35,11 +35,11 @@ operations_specs = [
         tags={"tier": "operations"},
     ),
     dg.AssetSpec(
-        key=["linkage", "person_index"],
-        group_name="linkage",
-        description="Source record -> person_key, from cross-agency linkage on pseudonymised data.",
+        key=["ops", "quality"],
+        group_name=OPERATIONS_GROUP,
+        description="Data-quality measures of every delivery (completeness, validity, timeliness), long form.",
         kinds={"delta"},
         owners=["team:vru-analysts"],
-        tags={"tier": "silver"},
+        tags={"tier": "operations"},
     ),
 ]

@@ -13,6 +13,7 @@ from ingestors.contract import load_contracts
 from ingestors.lake import REFERENCE_AREAS_TABLE, REFERENCE_POPULATION_TABLE
 from ingestors.lake_init import PERSON_INDEX_SCHEMA, PERSON_INDEX_TABLE
 from ingestors.ledger import DELIVERY_SCHEMA
+from ingestors.quality import QUALITY_SCHEMA
 from ingestors.reference import REFERENCE_FILES
 from privacy.agreement import load_agreements
 from privacy.protect import bronze_schema as derived_bronze_schema
@@ -24,6 +25,7 @@ REFERENCE_SCHEMAS: Final[dict[str, dict[str, pl.DataType]]] = {
     REFERENCE_POPULATION_TABLE: REFERENCE_FILES[REFERENCE_POPULATION_TABLE][1],
     PERSON_INDEX_TABLE: PERSON_INDEX_SCHEMA,
     "ops/deliveries": DELIVERY_SCHEMA,
+    "ops/quality": QUALITY_SCHEMA,
 }
 """Non-bronze tables the dbt project reads (lake-relative path -> schema), as ingestion writes them."""
 

@@ -6,11 +6,17 @@ The numbers are chosen so that each disclosure-control outcome appears in the ma
 - police, January 2026: LSOA A 12 violent occurrences (published 10), LSOA B 3 violent + 2 non-violent
   (suppressed), LSOA C none (published 0), 3 with no location (only in the whole-area total: 18 -> 20);
   February: one in LSOA C (suppressed). One January occurrence is delivered again, corrected, in February.
+- police nominals: men born 2005-04 (18-24) living in LSOA A: victims person-0..7 of A00..A07, suspect person-8
+  of A08, victim person-9 of C-feb, and an unlinked second person (suspect) on A01.
 - ED ISTV, January: LSOA A 8 (published 10), LSOA B 1 (suppressed), 1 with no location.
 - ED attendances, January: 20 assaults (+2 self-harm). Linkage places 19 of them: 8 are police victims within
   the match window, 11 are not (one victim is 46 days away, one is only a suspect); 1 awaits linkage.
-- probation: snapshots for 2026-01 (re-delivered, replacing the first file) and 2026-02.
+- ED attendances are women born 2004-09 (18-24) living in LSOA B; ISTV rows are men aged 18-24.
+- linkage: person-0..9 are known to the police and the ED, person-10..18 to the ED only (19 people).
+- probation: snapshots for 2026-01 (re-delivered, replacing the first file) and 2026-02 (not linked).
 - education feeds: empty tables, as ingestion creates them before the first delivery.
+- ops/quality: the January police occurrences delivery had two fields 100% and 80% complete, median lag 20 days.
+- population: every LSOA split evenly over 8 age bands x 2 sexes (the remainder in 65+ M).
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ WARD_CENTRAL: Final = "E05000001"
 WARD_HILLSIDE: Final = "E05000002"
 LA: Final = "E06000001"
 POPULATION: Final = {LSOA_A: 1500, LSOA_B: 1200, LSOA_C: 1000}
+AGE_BANDS: Final = ("0-9", "10-14", "15-17", "18-24", "25-34", "35-49", "50-64", "65+")
+"""The ONS population reference's age bands (and ISTV's), as in dbt var age_bands."""
 
 # Violence codes from four Home Office categories, and one code from the "other" list.
 VIOLENCE_CODES: Final = ("8N", "105A", "2", "34A", "10A", "8L")
@@ -203,12 +211,13 @@ def write_reference(lake: LakeWriter) -> None:
         ],
         REFERENCE_SCHEMAS["reference/areas"],
     )
-    # Two sexes x two age bands per LSOA, adding up to POPULATION.
+    # Every age band x sex cell of an LSOA gets an equal share; the remainder goes to the last cell (65+ M).
     population_rows = []
+    cells = [(band, sex) for band in AGE_BANDS for sex in ("F", "M")]
     for lsoa, total in POPULATION.items():
-        quarter = total // 4
-        for index, (age_band, sex) in enumerate((("0-17", "F"), ("0-17", "M"), ("18+", "F"), ("18+", "M"))):
-            count = quarter if index < 3 else total - 3 * quarter
+        share = total // len(cells)
+        for index, (age_band, sex) in enumerate(cells):
+            count = share if index < len(cells) - 1 else total - share * (len(cells) - 1)
             population_rows.append({"lsoa_code": lsoa, "age_band": age_band, "sex": sex, "population": count})
     lake.write("reference/population", population_rows, REFERENCE_SCHEMAS["reference/population"])
 
@@ -270,6 +279,9 @@ def write_scenario(
     nominals = [_nominal(f"A{n:02d}", f"person-{n}", "victim") for n in range(8)]
     nominals.append(_nominal("A08", "person-8", "suspect"))
     nominals.append(_nominal("C-feb", "person-9", "victim"))
+    nominals.append(
+        _nominal("A01", "person-20", "suspect")
+    )  # a second person in one occurrence, never linked
     lake.bronze("police_nominals", [(nom, nominals)])
     loaded("police_nominals", "police", nom, len(nominals))
 
@@ -323,6 +335,7 @@ def write_scenario(
         lake.bronze(feed)  # created empty, as ingestion does before the first delivery
 
     lake.write("ops/deliveries", ledger, REFERENCE_SCHEMAS["ops/deliveries"])
+    lake.write("ops/quality", _quality_rows(pol_jan), REFERENCE_SCHEMAS["ops/quality"])
 
     if with_linkage:
         lake.write("linkage/person_index", _person_index(), REFERENCE_SCHEMAS["linkage/person_index"])
@@ -375,3 +388,19 @@ def _ledger_row(delivery: Mapping[str, str], feed: str | None, partner: str, sta
         "contract_version": 1 if feed else None,
         "agreement_version": 1 if feed else None,
     }
+
+
+def _quality_rows(delivery: Mapping[str, str]) -> list[dict]:
+    """What ingestion's quality report records for a delivery: two fields' completeness and the median lag."""
+    base = {
+        "delivery_id": delivery["delivery_id"],
+        "feed": "police_occurrences",
+        "partner": "police",
+        "period": delivery["period"],
+        "recorded_at": _at(delivery["ingested_at"]),
+    }
+    return [
+        {**base, "metric": "completeness", "field": "offence_date", "value": 1.0},
+        {**base, "metric": "completeness", "field": "location_lsoa", "value": 0.8},
+        {**base, "metric": "median_lag_days", "field": None, "value": 20.0},
+    ]

@@ -14,82 +14,26 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 import duckdb
+import polars as pl
 import pytest
 
+from publishing.disclosure_scan import DisclosureRule, scan_frame
 from tests.azurite import AzuriteInfo
+from tests.integration.dbt.conftest import SECRET_SENTINELS
+from tests.integration.dbt.dbt_runner import (
+    DBT_TIMEOUT_S,
+    WITHOUT_TESTS,
+    DbtHome,
+    build,
+    output_tail,
+    query,
+    run_dbt,
+)
 from tests.integration.dbt.lake_scenario import LA, LSOA_A, LSOA_B, LSOA_C, WARD_CENTRAL, write_scenario
-
-DBT_PROJECT: Final = "dbt_project"
-DBT_TIMEOUT_S: Final = 300
-# Set in the build's environment; they must never appear in dbt's artefacts (the lake is local, so
-# deltalake ignores them).
-SECRET_SENTINELS: Final = {
-    "VRLAKE_DELTA_ACCOUNT_NAME": "sentinelaccount",
-    "VRLAKE_DELTA_ACCOUNT_KEY": "c2VudGluZWwtc2VjcmV0LWtleS1uZXZlci1pbi1tYW5pZmVzdA==",
-}
-
-
-@dataclass(frozen=True)
-class DbtHome:
-    """One isolated dbt environment: a lake, a warehouse file and dbt's target/log folders, all temporary."""
-
-    root: Path
-    lake_uri: str
-    storage_options: Mapping[str, str]
-
-    @property
-    def warehouse(self) -> Path:
-        return self.root / "warehouse" / "vrlake.duckdb"
-
-    @property
-    def target(self) -> Path:
-        return self.root / "target"
-
-    def env(self, **extra: str) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("VRLAKE_", "DBT_"))}
-        env.update(VRLAKE_LAKE_URI=self.lake_uri, VRLAKE_WAREHOUSE_PATH=str(self.warehouse), **extra)
-        return env
-
-
-def run_dbt(
-    project_dir: Path, args: Sequence[str], env: Mapping[str, str], target: Path
-) -> subprocess.CompletedProcess[str]:
-    """Run the real dbt CLI from the project directory, as dagster-dbt does (it starts dbt with cwd=project_dir),
-    with its artefacts in ``target`` so tests never touch dbt_project/target."""
-    dbt = Path(sys.executable).with_name("dbt")
-    paths = ["--target-path", str(target), "--log-path", str(target / "logs")]
-    return subprocess.run(
-        [str(dbt), *args, "--project-dir", str(project_dir), "--profiles-dir", str(project_dir), *paths],
-        cwd=project_dir,
-        env=dict(env),
-        capture_output=True,
-        text=True,
-        timeout=DBT_TIMEOUT_S,
-        check=False,
-    )
-
-
-def output_tail(result: subprocess.CompletedProcess[str], lines: int = 60) -> str:
-    return "\n".join((result.stdout + result.stderr).splitlines()[-lines:])
-
-
-def build(
-    project_dir: Path, home: DbtHome, *, exclude: Sequence[str] = (), **extra_env: str
-) -> subprocess.CompletedProcess[str]:
-    home.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    args = ["build", *(["--exclude", *exclude] if exclude else [])]
-    return run_dbt(project_dir, args, home.env(**extra_env), home.target)
-
-
-def query(warehouse: Path, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        return con.execute(sql, list(params)).fetchall()
 
 
 def violence_cell(warehouse: Path, level: str, area: str, period: str, agency: str) -> tuple[Any, ...]:
@@ -104,24 +48,6 @@ def violence_cell(warehouse: Path, level: str, area: str, period: str, agency: s
     )
     assert len(rows) == 1, f"expected one {level} {area} {period} {agency} row, got {rows}"
     return rows[0]
-
-
-@pytest.fixture(scope="module")
-def project_dir(pytestconfig: pytest.Config) -> Path:
-    return pytestconfig.rootpath / DBT_PROJECT
-
-
-@pytest.fixture(scope="module")
-def built(
-    pytestconfig: pytest.Config, project_dir: Path, tmp_path_factory: pytest.TempPathFactory
-) -> DbtHome:
-    """The scenario lake, built once with `dbt build` (seeds, models, data tests and unit tests)."""
-    root = tmp_path_factory.mktemp("dbt-build")
-    home = DbtHome(root=root, lake_uri=str(root / "lake"), storage_options={})
-    write_scenario(pytestconfig.rootpath, home.lake_uri)
-    result = build(project_dir, home, **SECRET_SENTINELS)
-    assert result.returncode == 0, output_tail(result)
-    return home
 
 
 # --- published counts -------------------------------------------------------------------------------------------
@@ -160,43 +86,64 @@ def test_ed_assaults_are_published_beside_police(built: DbtHome) -> None:
     ) == [("ed_istv", "2026-01"), ("police", "2026-01"), ("police", "2026-02")]
 
 
-def test_every_published_count_is_safe(built: DbtHome) -> None:
-    """Checked here independently of dbt's own test: 0, or a multiple of 5 from 10 up, or NULL shown as '*'."""
-    cells = query(
-        built.warehouse,
-        "select violence_count, violence_count_display from marts.mart_violence_by_area_month",
-    )
-    cells += [
-        pair
-        for row in query(
-            built.warehouse,
-            """
-            select ed_assault_attendances, ed_assault_attendances_display, known_to_police, known_to_police_display,
-                   not_known_to_police, not_known_to_police_display, awaiting_linkage, awaiting_linkage_display
-            from marts.mart_ed_assaults_known_to_police_by_month
-            """,
-        )
-        for pair in zip(row[::2], row[1::2], strict=True)
-    ]
-    assert cells
-    for count, display in cells:
-        if count is None:
-            assert display == "*"
-        else:
-            assert count == 0 or (count >= 10 and count % 5 == 0), count
-            assert display == str(count)
+def test_every_published_count_is_safe(built: DbtHome, project_dir: Path) -> None:
+    """Checked independently of dbt's own tests, by the scanner that guards the marts zone, on every mart table:
+    each count is 0, suppressed (NULL shown as '*'), or a multiple of 5 from 10 up."""
+    rule = DisclosureRule.from_dbt_project(project_dir)
+    with duckdb.connect(str(built.warehouse), read_only=True) as con:
+        marts = [
+            name
+            for (name,) in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts' order by 1"
+            ).fetchall()
+        ]
+        frames = {
+            name: pl.from_arrow(con.sql(f'select * from marts."{name}"').fetch_arrow_table())
+            for name in marts
+        }
+
+    assert len(frames) == 11
+    total = 0
+    for name, frame in frames.items():
+        checked, unsafe = scan_frame(frame, name, rule)  # type: ignore[arg-type]
+        total += checked
+        assert unsafe == [], unsafe[:5]
+    assert total > 1000
 
 
 # --- conformed models -------------------------------------------------------------------------------------------
 
 
 def test_violence_events_come_from_both_agencies(built: DbtHome) -> None:
-    # Police: 12 + 3 + 3 in January (the 2 criminal-damage codes excluded) + 1 in February; ISTV: 10.
+    # Events: police 12 + 3 + 3 in January (the 2 criminal-damage codes excluded) + 1 in February; ISTV 10; ECDS 20
+    # assault attendances (the 2 self-harm attendances excluded). Rows: one per person per event, so police has one
+    # more row than events (A01 has a victim and a suspect); ECDS rows have no event location.
     assert query(
         built.warehouse,
-        "select source_agency, count(*), count(*) filter (where not is_area_known) "
-        "from conformed.fct_violence_event group by 1 order by 1",
-    ) == [("ed_istv", 10, 1), ("police", 19, 3)]
+        """
+        select source_agency, count(*) filter (where is_event_row), count(*),
+               count(*) filter (where is_event_row and not is_area_known)
+        from conformed.fct_violence_event group by 1 order by 1
+        """,
+    ) == [("ed_ecds", 20, 20, 20), ("ed_istv", 10, 10, 1), ("police", 19, 20, 3)]
+
+
+def test_violence_event_rows_carry_the_people_and_their_roles(built: DbtHome) -> None:
+    # Police: 9 victims (A00..A07, C-feb), 2 suspects (A08 linked, A01 never linked), and 9 occurrences with no
+    # victim, suspect or offender recorded (one row each, no person). ED: 20 attendees, 19 of them linked.
+    assert query(
+        built.warehouse,
+        """
+        select source_agency, coalesce(role, '(no person)'), count(*), count(person_key)
+        from conformed.fct_violence_event group by 1, 2 order by 1, 2
+        """,
+    ) == [
+        ("ed_ecds", "ed_assault_attendee", 20, 19),
+        ("ed_istv", "(no person)", 10, 0),
+        ("police", "(no person)", 9, 0),
+        ("police", "suspect", 2, 1),
+        ("police", "victim", 9, 9),
+    ]
 
 
 def test_ed_police_gap_mart(built: DbtHome) -> None:
@@ -307,7 +254,7 @@ def test_build_works_before_the_first_linkage_run(
     write_scenario(pytestconfig.rootpath, home.lake_uri, with_linkage=False)
 
     # Models and seeds only: the tests' verdicts on this data are the main build's.
-    result = build(project_dir, home, exclude=["resource_type:test", "resource_type:unit_test"])
+    result = build(project_dir, home, exclude=WITHOUT_TESTS)
 
     assert result.returncode == 0, output_tail(result)
     assert query(home.warehouse, "select count(*) from marts.mart_ed_assaults_known_to_police_by_month") == [
@@ -371,7 +318,7 @@ def test_build_reads_delta_from_azure_blob_storage(
     result = build(
         project_dir,
         home,
-        exclude=["resource_type:test", "resource_type:unit_test"],
+        exclude=WITHOUT_TESTS,
         VRLAKE_DELTA_ACCOUNT_NAME=azurite.account_name,
         VRLAKE_DELTA_ACCOUNT_KEY=azurite.account_key,
         VRLAKE_DELTA_ENDPOINT=azurite.blob_endpoint,

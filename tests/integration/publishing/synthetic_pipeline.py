@@ -30,7 +30,13 @@ from synth.generate import generate
 from tests.integration.dbt.dbt_runner import DbtHome, build, output_tail
 
 ORACLE_MODEL_VERSION: Final = "oracle-from-synthetic-truth"
-PERSON_FEEDS: Final = ("police_nominals", "probation_caseload", "education_census", "education_exclusions", "ed_attendances")
+PERSON_FEEDS: Final = (
+    "police_nominals",
+    "probation_caseload",
+    "education_census",
+    "education_exclusions",
+    "ed_attendances",
+)
 TEST_KEY_HEX: Final = "76726c616b652d746573742d6b65792d6e6f742d7365637265742d3031323334"
 """The test suite's pseudonymisation key (the same bytes as tests/conftest.py's TEST_KEY_HEX)."""
 
@@ -107,7 +113,11 @@ def write_oracle_person_index(store: Store, area: SyntheticArea) -> int:
             how="inner",
         ).unique("_record_key", keep="first")
         frames.append(linked.with_columns(pl.lit(feed).alias("source_feed")))
-    rows = pl.concat(frames) if frames else pl.DataFrame(schema={"_record_key": pl.String, "person_id": pl.String})
+    rows = (
+        pl.concat(frames)
+        if frames
+        else pl.DataFrame(schema={"_record_key": pl.String, "person_id": pl.String})
+    )
     index = rows.select(
         pl.col("source_feed"),
         pl.col("_record_key"),
@@ -131,13 +141,20 @@ def _oracle_person_key(person_id: str) -> str:
 def dbt_home(store: Store, root: Path) -> DbtHome:
     """dbt pointed at the store's lake and at the warehouse file publishing reads."""
     return DbtHome(
-        root=root, lake_uri=store.delta_uri("").rstrip("/"), storage_options={},
+        root=root,
+        lake_uri=store.delta_uri("").rstrip("/"),
+        storage_options={},
         warehouse_path=store.local_warehouse_path(),
     )
 
 
 def build_warehouse(
-    project_dir: Path, store: Store, root: Path, *, exclude: Sequence[str] = (), variables: dict[str, Any] | None = None
+    project_dir: Path,
+    store: Store,
+    root: Path,
+    *,
+    exclude: Sequence[str] = (),
+    variables: dict[str, Any] | None = None,
 ) -> DbtHome:
     home = dbt_home(store, root)
     result = build(project_dir, home, exclude=exclude, variables=variables)
@@ -165,3 +182,18 @@ def publish_all(store: Store, target: Path) -> list[str]:
         publish_mart(store, name, read_mart(store, name, schema))
         names.append(name)
     return names
+
+
+def published_scenario(root: Path, repo_root: Path, project_dir: Path, *, with_tests: bool = False) -> Store:
+    """The dbt tests' hand-countable lake (tests/integration/dbt/lake_scenario.py) built, published and reported
+    on, in a local store under ``root``. Police, ED and probation delivered; education never delivered."""
+    from publishing.report import write_report
+    from tests.integration.dbt.dbt_runner import WITHOUT_TESTS
+    from tests.integration.dbt.lake_scenario import write_scenario
+
+    store = open_home(root / "home")
+    write_scenario(repo_root, store.delta_uri("").rstrip("/"))
+    home = build_warehouse(project_dir, store, root / "dbt", exclude=() if with_tests else WITHOUT_TESTS)
+    publish_all(store, home.target)
+    write_report(store, project_dir)
+    return store

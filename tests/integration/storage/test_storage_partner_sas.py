@@ -1,8 +1,8 @@
-"""Partner drop-zone links against Azurite: create-only, expiring, revocable; and the `vrlake drop` uploader.
+"""Partner drop-zone links against Azurite: create-only and expiring; and the `vrlake drop` uploader.
 
-Azurite enforces SAS permissions and expiry like Azure does, so these tests prove what a partner holding a link
-can and cannot do. They also pin the known limit of a container SAS on plain Blob storage
-(it is not confined to the partner's prefix; see storage/partner_access.py) so that a change there is noticed.
+Azurite enforces SAS permissions and expiry like Azure does, so these tests prove what a partner holding a
+link can and cannot do. They also pin the known limit of a container SAS on plain Blob storage (it is not
+confined to the partner's prefix; see storage/partner_access.py) so that a change there is noticed.
 """
 
 from __future__ import annotations
@@ -175,6 +175,13 @@ def test_large_file_streams_in_chunks_with_progress(lake: Store, tmp_path: Path)
     assert lake.info(LANDING, f"health/{big.name}").size == big.stat().st_size
 
 
+class UnusedCredential:
+    """A token credential that fails the test if anything asks it for a token."""
+
+    def get_token(self, *scopes: str, **kwargs: object) -> object:
+        raise AssertionError("no token should be requested")
+
+
 def test_minting_refuses_what_it_cannot_do_safely(lake: Store, tmp_path: Path) -> None:
     with pytest.raises(StorageConfigError, match="local backend"):
         mint_partner_sas(StorageSettings(backend="local", home=tmp_path), "police", 7)
@@ -186,6 +193,18 @@ def test_minting_refuses_what_it_cannot_do_safely(lake: Store, tmp_path: Path) -
         mint_partner_sas(lake.settings, "../lake", 7)
     with pytest.raises(ValueError, match="must not contain folders"):
         mint_partner_sas(lake.settings, "police", 7, file_name="../../lake/x.csv")
+    # Managed identity signs with a user delegation key, which Azure caps at 7 days: refused before any call.
+    keyless = StorageSettings(
+        backend="azure", home=tmp_path, azure_account_url="https://acct.blob.core.windows.net"
+    )
+    with pytest.raises(StorageConfigError, match="7 days"):
+        mint_partner_sas(keyless, "police", 30, credential=UnusedCredential())
+
+
+def test_link_can_be_limited_to_the_partners_network(lake: Store) -> None:
+    # Enforced by Azure (AuthorizationSourceIPMismatch); Azurite ignores it, so only the token is checked.
+    sas = mint_partner_sas(lake.settings, "police", 1, ip_range="203.0.113.0-203.0.113.255")
+    assert "sip=203.0.113.0-203.0.113.255" in sas.url
 
 
 # --- the commands, as the lead registers them in vrlake/cli.py ----------------------------------------------

@@ -50,7 +50,8 @@ final as (
         'health' as source_agency,
         'ed_attendances' as source_feed,
         record_key as source_record_key,
-        injury_reference_date as observed_date
+        -- when the ED saw it (the date every other ED record is placed by), not the reported injury date
+        arrival_date as observed_date
     from rules
 
 )

@@ -1,7 +1,8 @@
 {#
     Where each linked person lived, how old they were and their sex, as at the end of every observation period in
-    which any agency recorded them: the home LSOA of their latest record with an address on or before the period's
-    end (an earlier period's address when none was recorded in this one). The people dimension of every
+    which any agency recorded them or they were affected by violence (an ED attendance early in a period can be
+    for an injury late in the previous one): the home LSOA of their latest record with an address on or before the
+    period's end (an earlier period's address when none was recorded in this one). The people dimension of every
     person-level mart by area, age band and sex.
 #}
 
@@ -21,11 +22,17 @@ demographics as (
 
 person_periods as (
 
-    select distinct
+    select
         person_key,
         observation_period_start,
         {{ observation_period_end('observation_period_start') }} as observation_period_end
-    from records
+    from (
+        select person_key, observation_period_start from records
+        union
+        select person_key, observation_period_start
+        from {{ ref('fct_violence_event') }}
+        where person_key is not null
+    ) as periods
 
 ),
 

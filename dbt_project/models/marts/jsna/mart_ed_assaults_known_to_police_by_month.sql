@@ -71,7 +71,8 @@ final as (
             precision=1
         ) }} as pct_not_known_to_police,
 
-        -- provenance
+        -- definition and provenance
+        {{ var('ed_police_match_window_days') | int }} as match_window_days,
         linkage.linkage_model_version
     from monthly
     cross join linkage

@@ -1,0 +1,1 @@
+"""Benchmarks: not part of `make test`. `vrlake bench` (backed by `benchmarks.harness`) times the whole pipeline."""

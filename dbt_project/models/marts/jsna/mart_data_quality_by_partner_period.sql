@@ -1,0 +1,51 @@
+{#
+    Published data-quality summary per partner per feed per delivery period: whether the feed was delivered and
+    loaded, rows read/loaded/rejected (disclosure-controlled like every published count), completeness,
+    timeliness, fields dropped under the agreement and whether bronze reconciles with the ledger.
+#}
+
+with
+
+summary as (
+
+    select * from {{ ref('int_data_quality__by_feed_period') }}
+
+),
+
+final as (
+
+    select
+        -- which feed and period
+        partner,
+        feed,
+        feed_title,
+        period,
+        {{ period_start_date('period') }} as period_start,
+
+        -- outcome
+        delivery_status,
+        reconciliation_status,
+
+        -- disclosure-controlled measures
+        {{ disclosure_control('rows_read') }} as rows_read,
+        {{ disclosure_display('rows_read') }} as rows_read_display,
+        {{ disclosure_control('rows_loaded') }} as rows_loaded,
+        {{ disclosure_display('rows_loaded') }} as rows_loaded_display,
+        {{ disclosure_control('rows_rejected') }} as rows_rejected,
+        {{ disclosure_display('rows_rejected') }} as rows_rejected_display,
+        {{ disclosure_percentage('rows_rejected', 'rows_read', precision=1) }} as pct_rows_rejected,
+        {{ disclosure_control('values_removed') }} as values_removed,
+        {{ disclosure_display('values_removed') }} as values_removed_display,
+
+        -- completeness and timeliness (shares and days, not counts)
+        round(100.0 * mean_completeness, 1) as mean_completeness_pct,
+        round(100.0 * lowest_completeness, 1) as lowest_completeness_pct,
+        lowest_completeness_field,
+        round(typical_lag_days, 1) as typical_lag_days,
+        fields_dropped,
+        last_ingested_at
+    from summary
+
+)
+
+select * from final

@@ -1,0 +1,148 @@
+"""The benchmark harness at a tiny scale (real child processes, real ingestion), and its helpers.
+
+The full pipeline (linkage, dbt, publishing, report) is left out here to keep the test fast; `make bench` runs it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+from benchmarks.harness import (
+    CURVES,
+    DELIVERY_PERIOD,
+    SCALES,
+    Scale,
+    bench_environment,
+    resolve_scale,
+    run_benchmark,
+)
+from benchmarks.results import BASELINE, DELIVERY, FULL, OK, SKIPPED, markdown_run, rich_run
+from benchmarks.stages import _csv_encoding, feed_of, mart_relations, period_of
+
+TINY = Scale("tiny", 300, months=2, stages=frozenset({"lower_bound", "ingest", "delivery"}))
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory):
+    work_root = tmp_path_factory.mktemp("bench-work")
+    return run_benchmark(TINY, work_root=work_root), work_root
+
+
+def test_tiny_run_measures_every_feed_against_the_lower_bound(tiny_run):
+    run, _ = tiny_run
+    ingested = [f for f in run.figures if f.stage == "ingest" and f.phase == FULL]
+    assert len(ingested) >= 5
+    for figure in ingested:
+        assert figure.status == OK, figure.note
+        assert figure.seconds and figure.seconds > 0
+        assert figure.rows and figure.rows > 0
+        assert figure.baseline_seconds and figure.baseline_seconds > 0, f"{figure.feed} has no lower bound"
+        assert figure.peak_rss_mib and figure.peak_rss_mib > 50
+        assert figure.cpu_seconds is not None and figure.cpu_seconds > 0
+        assert figure.details["rows_loaded"] + figure.details["rows_rejected"] == figure.rows
+    lower = run.stage("lower_bound", BASELINE)
+    assert lower.status == OK and lower.rows == sum(f.rows for f in ingested)
+
+
+def test_tiny_run_delivers_only_the_held_back_month(tiny_run):
+    run, _ = tiny_run
+    delivered = [f for f in run.figures if f.stage == "ingest" and f.phase == DELIVERY]
+    assert delivered and all(f.status == OK for f in delivered)
+    full_rows = run.stage("ingest", FULL).rows
+    assert 0 < run.stage("ingest", DELIVERY).rows < full_rows
+    assert run.scale["delivery_period"] == DELIVERY_PERIOD
+
+
+def test_stages_left_out_are_skipped_not_failed(tiny_run):
+    run, _ = tiny_run
+    for stage in ("linkage", "dbt", "publish", "report"):
+        assert run.find(stage, FULL).status == SKIPPED
+    full = run.pipeline(FULL)
+    assert full.status == OK
+    assert "without linkage, dbt, publish, report" in full.note
+    delivery_target = next(t for t in run.targets() if t.name.startswith("daily delivery"))
+    assert delivery_target.met is None  # a partial build is no evidence for the target
+
+
+def test_tiny_run_outputs_table_json_and_markdown(tiny_run):
+    run, _ = tiny_run
+    data = json.loads(json.dumps(run.as_dict()))
+    assert data["kind"] == "run" and data["scale"]["people"] == 300
+    assert data["totals"]["ingest_full"]["ratio_to_baseline"] > 0
+    text = markdown_run(run)
+    assert "| ingest + validate + pseudonymise: police_nominals |" in text
+    assert "DuckDB raw → Parquet (lower bound): all feeds" in text
+    console = Console(record=True, width=220)
+    console.print(rich_run(run))
+    printed = console.export_text()
+    assert "ingest + validate + pseudonymise: all feeds" in printed
+    assert "dbt build (skipped)" in printed
+
+
+def test_tiny_run_cleans_up_and_never_touches_the_operators_lake(tiny_run, monkeypatch, tmp_path):
+    _, work_root = tiny_run
+    assert list(work_root.iterdir()) == []  # the temporary home is removed afterwards
+    env = bench_environment(tmp_path / "work", "ab" * 32, base={
+        "VRLAKE_HOME": "/srv/real-lake", "VRLAKE_PSEUDONYMISATION_KEY": "real-key", "VRLAKE_DEMO_MODE": "1",
+        "VRLAKE_AZURE_CONNECTION_STRING": "secret", "DAGSTER_HOME": "/srv/dagster", "VRLAKE_LINKAGE_THREADS": "2",
+        "PATH": "/usr/bin",
+    })
+    assert env["VRLAKE_HOME"] == str(tmp_path / "work" / "home")
+    assert env["DAGSTER_HOME"] == str(tmp_path / "work" / "dagster")
+    assert env["VRLAKE_PSEUDONYMISATION_KEY"] == "ab" * 32
+    assert "VRLAKE_AZURE_CONNECTION_STRING" not in env and "VRLAKE_DEMO_MODE" not in env
+    assert env["VRLAKE_LINKAGE_THREADS"] == "2" and env["PATH"] == "/usr/bin"
+
+
+def test_file_names_give_feed_and_period():
+    assert feed_of("police_nominals_2026-09.csv") == "police_nominals"
+    assert period_of("education_census_2026-05.xlsx") == "2026-05"
+    assert feed_of("notes.txt") == "notes" and period_of("notes.txt") is None
+
+
+def test_windows_1252_files_are_read_as_latin_1(tmp_path: Path):
+    """Regression: DuckDB stopped at the first non-UTF-8 byte of the education exclusions (Windows-1252)."""
+    cp1252 = tmp_path / "education_exclusions_2026-09.csv"
+    cp1252.write_bytes("UPN;Surname\r\nA1;Marìa\r\n".encode("cp1252"))
+    utf8 = tmp_path / "police_nominals_2026-09.csv"
+    utf8.write_text("NominalID,Surname\n1,Zoë\n", "utf-8")
+    assert _csv_encoding(cp1252) == "latin-1"
+    assert _csv_encoding(utf8) == "utf-8"
+
+
+def test_mart_relations_reads_only_marts_from_the_manifest(tmp_path: Path):
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"nodes": {
+        "model.vrlake.mart_b": {"name": "mart_b", "resource_type": "model", "fqn": ["vrlake", "marts", "jsna", "mart_b"],
+                                "schema": "main_marts", "alias": "mart_b"},
+        "model.vrlake.dim_person": {"name": "dim_person", "resource_type": "model",
+                                    "fqn": ["vrlake", "conformed", "dim_person"], "schema": "main_conformed"},
+        "test.vrlake.t": {"name": "t", "resource_type": "test", "fqn": ["vrlake", "marts", "t"], "schema": "x"},
+    }}))
+    assert mart_relations(manifest) == [("mart_b", "main_marts", "mart_b")]
+
+
+def test_scales():
+    assert resolve_scale("quick") is SCALES["quick"]
+    assert SCALES["force"].people == 1_000_000
+    assert resolve_scale("curve") == CURVES["curve"]
+    assert resolve_scale("5000").people == 5_000
+    with pytest.raises(ValueError, match="unknown scale"):
+        resolve_scale("huge")
+
+
+def test_command_refuses_an_unknown_scale(tmp_path: Path):
+    import typer
+
+    from vrlake.commands import bench
+
+    app = typer.Typer()
+    app.command()(bench.command)
+    result = CliRunner().invoke(app, ["--scale", "huge", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "unknown scale" in result.output
