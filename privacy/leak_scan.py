@@ -180,3 +180,30 @@ def _date_forms(value: str) -> set[str]:
             return set()
         day, month, year = parts.groups()
     return {f"{year}-{month}-{day}", f"{day}/{month}/{year}"}
+
+
+def identifier_shaped_cells(frame: "pl.DataFrame") -> dict[str, int]:
+    """Text cells that *are* an identifier (a valid NHS number, UPN or PNC ID, or a full postcode), per column.
+
+    Needs no list of known values, so it can run as a routine check on every lake table: pseudonymised columns hold
+    32-character hex tokens and coarsened ones LSOA codes or year-months, none of which has these shapes.
+    """
+    import polars as pl
+
+    from privacy.identifiers import is_valid_nhs_number, is_valid_pnc_id, is_valid_postcode, is_valid_upn
+
+    found: dict[str, int] = {}
+    for name, dtype in frame.schema.items():
+        if dtype != pl.String:
+            continue
+        value = pl.col(name).str.strip_chars()
+        shaped = (
+            (value.str.contains(r"^\d{3} ?\d{3} ?\d{4}$") & is_valid_nhs_number(value))
+            | (value.str.contains(r"^[A-Z]\d{11}[0-9A-Z]$") & is_valid_upn(value))
+            | (value.str.contains(r"^\d{2,4}/\d{1,7}[A-Z]$") & is_valid_pnc_id(value))
+            | (value.str.contains(r"^[A-Za-z]{1,2}\d[A-Za-z\d]? ?\d[A-Za-z]{2}$") & is_valid_postcode(value))
+        )
+        count = frame.select(shaped.fill_null(False).sum()).item()
+        if count:
+            found[name] = int(count)
+    return found

@@ -7,12 +7,15 @@ allows one writer process.
 """
 
 
+import datetime as dt
+import json
 import os
 import sys
 from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+from pydantic import Field
 
 from orchestration.defs.resources import VrlakeResource
 from orchestration.lib.translator import VrlakeDbtTranslator
@@ -23,9 +26,26 @@ DBT_PROJECT = DbtProject(project_dir=dbt_project_dir(), profiles_dir=dbt_project
 
 
 class DbtBuildConfig(dg.Config):
-    """Launchpad options for an analyst."""
+    """Launchpad options for an analyst (all optional; the dbt project's defaults apply when left empty)."""
 
-    full_refresh: bool = False
+    full_refresh: bool = Field(default=False, description="Rebuild every model from scratch.")
+    reporting_as_at: str = Field(
+        default="", description="Report people's home area and age as at this date (YYYY-MM-DD); default: latest data."
+    )
+    ed_police_match_window_days: int | None = Field(
+        default=None, description="Days either side of an ED assault within which a police record counts as known."
+    )
+
+    def dbt_args(self) -> list[str]:
+        overrides: dict[str, object] = {}
+        if self.reporting_as_at:
+            overrides["person_as_at_date"] = dt.date.fromisoformat(self.reporting_as_at).isoformat()
+        if self.ed_police_match_window_days is not None:
+            overrides["ed_police_match_window_days"] = self.ed_police_match_window_days
+        return [
+            *(["--full-refresh"] if self.full_refresh else []),
+            *(["--vars", json.dumps(overrides)] if overrides else []),
+        ]
 
 
 @dbt_assets(
@@ -40,7 +60,7 @@ def vrlake_dbt_models(
 ):
     # dbt reads its connection settings from the environment (profiles.yml); set them for this step's process only.
     os.environ.update(dbt_environment(vrlake.store))
-    args = ["build", *(["--full-refresh"] if config.full_refresh else [])]
+    args = ["build", *config.dbt_args()]
     yield from dbt.cli(args, context=context).stream()
 
 

@@ -5,7 +5,9 @@ import dagster as dg
 
 from ingestors.accounting import accounting_problems
 from ingestors.contract import FeedContract, load_contracts
+from ingestors.lake import bronze_table, read_table
 from ingestors.timeliness import feed_timeliness
+from privacy.leak_scan import identifier_shaped_cells
 from orchestration.defs.ingestion.assets import bronze_key
 from orchestration.defs.resources import VrlakeResource
 
@@ -48,5 +50,21 @@ def build_delivery_timeliness_check(contract: FeedContract) -> dg.AssetChecksDef
     return delivery_on_time
 
 
+def build_identifier_check(contract: FeedContract) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=bronze_key(contract.feed),
+        name="no_identifiers",
+        blocking=True,
+        description="No text cell in the bronze table is an NHS number, UPN, PNC ID or full postcode.",
+    )
+    def no_identifiers(vrlake: VrlakeResource) -> dg.AssetCheckResult:
+        found = identifier_shaped_cells(read_table(vrlake.store, bronze_table(contract.feed)))
+        # Column names and counts only: the values themselves must not reach Dagster's event log.
+        return dg.AssetCheckResult(passed=not found, metadata={"identifier_cells_by_column": dg.MetadataValue.json(found)})
+
+    return no_identifiers
+
+
 row_accounting_checks = [build_row_accounting_check(c) for c in load_contracts().values()]
+identifier_checks = [build_identifier_check(c) for c in load_contracts().values()]
 timeliness_checks = [build_delivery_timeliness_check(c) for c in load_contracts().values()]

@@ -16,7 +16,7 @@ MAX_CLUSTER_ENV = "VRLAKE_LINKAGE_MAX_CLUSTER_SIZE"
     blocking=True,
     description=(
         "Fails when a person has more records than is plausible (VRLAKE_LINKAGE_MAX_CLUSTER_SIZE, default 250) "
-        "or holds two different NHS numbers or PNC IDs: both mean people were merged."
+        "or holds two different NHS numbers or PNC IDs, or two school-census pupils: each means people were merged."
     ),
 )
 def clusters_plausible(vrlake: VrlakeResource) -> dg.AssetCheckResult:
