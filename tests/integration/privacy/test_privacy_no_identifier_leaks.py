@@ -33,7 +33,8 @@ from vrlake.refresh import refresh_all
 
 SCANNED_KINDS = ("name", "nhs_number", "upn", "pnc_id", "crn", "date_of_birth", "postcode")
 IDENTIFIABLE_ZONES = ("landing", "archive")
-DATA_WINDOW_START_YEAR = 2025  # SynthConfig(months=12, end_period="2026-10"): events fall in 2025-2026
+DATA_WINDOW_START_YEAR = 2025
+CALENDAR_TABLE = "warehouse table conformed.dim_date"  # SynthConfig(months=12, end_period="2026-10"): events fall in 2025-2026
 
 
 def identifier_values(landing: Path) -> dict[str, list[str]]:
@@ -133,7 +134,12 @@ def test_no_raw_identifier_outside_the_identifiable_zones(pipeline_run, needles:
     assert any((home / "lake").rglob("*.parquet")) and (home / "warehouse" / "vrlake.duckdb").exists()
     assert any((home / "dagster").rglob("*")), "Dagster's own storage is scanned too"
     assert any((home / "quarantine").rglob("*.reason.json")), "a quarantined delivery is scanned too"
-    findings = scan_paths(scanned_places(home), needles, root=home)
+    findings = [
+        finding
+        for finding in scan_paths(scanned_places(home), needles, root=home)
+        # A calendar dimension holds every day by construction, so a date in it says nothing about a person.
+        if not (finding.kind == "date_of_birth" and finding.where == CALENDAR_TABLE)
+    ]
     assert findings == [], "\n".join(str(f) for f in findings[:20])
 
 
