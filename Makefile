@@ -26,7 +26,7 @@ help:
 	@echo "make test   - set up and run the whole test suite (Azurite, dbt build, Dagster included)"
 	@echo "make test-e2e - the slow journeys: dagster dev + Azurite drop-to-mart, the UI in headless Chromium"
 	@echo "make ui     - open the Dagster UI (http://127.0.0.1:3000) on the same VRLAKE_HOME"
-	@echo "make bench  - benchmarks at quick scale (make bench SCALE=force for 1M people)"
+	@echo "make bench  - benchmarks at quick scale (SCALE=force|medium|curve|curve-medium|curve-force)"
 	@echo "make docs   - build the dbt docs site (data dictionary) and the JSNA report"
 
 # --- setup -------------------------------------------------------------------------------------------
@@ -67,7 +67,7 @@ ui: setup
 	VRLAKE_DEMO_MODE=$${VRLAKE_DEMO_MODE:-1} $(RUN) dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 bench: setup
-	VRLAKE_DEMO_MODE=1 $(RUN) vrlake bench --scale $${SCALE:-quick}
+	$(RUN) vrlake bench --scale $${SCALE:-quick} --out bench-output
 
 docs: setup
 	@mkdir -p $(VRLAKE_HOME)/warehouse

@@ -46,6 +46,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(REPO))
 
+from linkage.model import SWAP_LABEL
 from linkage.records import PERSON_FEEDS, conform_records, latest_per_record
 
 BENCH_KEY_HEX = "9c1f3a5e7b2d4f6a8c0e1b3d5f7a9c2e4b6d8f0a2c4e6b8d0f1a3c5e7b9d2f4a"
@@ -214,12 +215,11 @@ def jaro_winkler_name_comparison(name: str, other: str, *, with_swap: bool) -> d
     ]
     if with_swap:
         levels.append({"sql_condition": f'"{column}_l" = "{other_column}_r" AND "{other_column}_l" = "{column}_r"',
-                       "label_for_charts": "swapped with the other name"})
+                       "label_for_charts": SWAP_LABEL})
     levels += [
         {"sql_condition": f"{similarity} >= 0.92", "label_for_charts": "Jaro-Winkler >= 0.92"},
         {"sql_condition": contained, "label_for_charts": "one name's words contained in the other"},
         {"sql_condition": f"{similarity} >= 0.85", "label_for_charts": "Jaro-Winkler >= 0.85"},
-        {"sql_condition": f"{similarity} >= 0.7", "label_for_charts": "Jaro-Winkler >= 0.7"},
         {"sql_condition": "ELSE", "label_for_charts": "different"},
     ]
     return {"output_column_name": name, "comparison_description": f"{name} in cleartext", "comparison_levels": levels}
@@ -270,7 +270,10 @@ def run_arm(kind: str, prepared: dict[str, Any], u_pairs: float, threads: int | 
                                        "linked_at": pl.Datetime("us", "UTC")})
     with PeakRss() as memory:
         started = time.perf_counter()
-        model = train_model(records, engine=engine, u_pairs=u_pairs, name_comparison=name_comparison)
+        model = train_model(
+            records, engine=engine, u_pairs=u_pairs, name_comparison=name_comparison,
+            string_columns=("forenames_token", "surname_token") if kind == "cleartext" else (),
+        )
         seconds_train = time.perf_counter() - started
         started = time.perf_counter()
         update = link_records(records, model, empty_index, engine=engine)

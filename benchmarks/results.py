@@ -297,6 +297,8 @@ WALL: Final = "wall"
 CPU: Final = "cpu"
 FIT_R_SQUARED_MIN: Final = 0.9
 """Below this, the straight-line fit explains too little of the variation to call the growth linear."""
+FIXED_COST_EXPONENT: Final = 0.5
+"""Below this exponent (including negative ones, which are noise), cost barely depends on size at the sizes run."""
 
 
 @dataclass(frozen=True)
@@ -317,14 +319,18 @@ class Fit:
 
     @property
     def verdict(self) -> str:
-        if self.exponent is None or self.r_squared is None:
+        if self.exponent is None or self.r_squared is None or self.slope_s_per_million_rows is None:
             return "too few points"
+        if self.slope_s_per_million_rows <= 0:
+            return "flat or falling: fixed costs and noise dominate"
         if self.r_squared < FIT_R_SQUARED_MIN:
-            return "inconclusive: noise or fixed costs dominate at these sizes"
+            return "inconclusive: too noisy" if self.exponent >= FIXED_COST_EXPONENT else "mostly fixed cost; noisy"
         if self.exponent > 1.3:
             return "SUPER-LINEAR"
         if self.exponent > 1.15:
             return "slightly super-linear"
+        if self.exponent < FIXED_COST_EXPONENT:
+            return "linear; fixed costs dominate at these sizes"
         return "linear"
 
 
@@ -547,8 +553,11 @@ def _fit_cells(item: Fit) -> list[str]:
             _seconds(item.intercept_s), _number(item.r_squared, 3), item.verdict]
 
 
-def _markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]], numeric_from: int = 1) -> str:
-    align = ["---" if i < numeric_from else "---:" for i in range(len(header))]
+def _markdown_table(
+    header: Sequence[str], rows: Iterable[Sequence[str]], numeric_from: int = 1, text_columns: Sequence[str] = ()
+) -> str:
+    """A markdown table: columns before ``numeric_from`` and those named in ``text_columns`` left-aligned."""
+    align = ["---" if i < numeric_from or name in text_columns else "---:" for i, name in enumerate(header)]
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join(align) + "|"]
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
     return "\n".join(lines)
@@ -607,9 +616,10 @@ GROWTH_EXPLANATION: Final = (
     "Exponent k from a log-log least-squares fit of seconds against partner rows (k ≈ 1 is linear; k < 1 means "
     "fixed costs still dominate at these sizes); slope and intercept from a straight-line fit, whose R² near 1 "
     "says the cost is a fixed part plus a part proportional to the rows. Each series is fitted on wall-clock "
-    "seconds and on CPU seconds: on a shared machine the CPU fit is the steadier one. A verdict needs "
-    f"R² ≥ {FIT_R_SQUARED_MIN:g}; small sizes (the quick curve) mostly measure fixed costs, so use curve-medium or "
-    "curve-force to judge growth."
+    "seconds and on CPU seconds: on a shared machine the CPU fit is the steadier one. A verdict on growth needs "
+    f"R² ≥ {FIT_R_SQUARED_MIN:g}: linear when k ≤ 1.15 (with k < {FIXED_COST_EXPONENT:g}, the fixed part still "
+    "dominates), super-linear above. The quick curve's sizes mostly measure fixed costs: judge growth on "
+    "curve-medium or curve-force."
 )
 
 
@@ -621,7 +631,8 @@ def markdown_curve(curve: Curve) -> str:
         parts += _machine_lines(curve.runs[-1].machine) + [""]
     parts += [_markdown_table(header, [_curve_cells(r) for r in curve.runs]), ""]
     parts += ["## Growth", "", GROWTH_EXPLANATION, ""]
-    parts.append(_markdown_table(FIT_COLUMNS, [_fit_cells(f) for f in curve.fits()], numeric_from=2))
+    parts.append(_markdown_table(FIT_COLUMNS, [_fit_cells(f) for f in curve.fits()], numeric_from=2,
+                                 text_columns=("verdict",)))
     if curve.notes:
         parts += ["", "## Notes", ""] + [f"- {note}" for note in curve.notes]
     for run in curve.runs:

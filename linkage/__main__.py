@@ -64,13 +64,14 @@ def main(argv: list[str] | None = None) -> int:
         ("split people", f"{result.split_people:,}"),
         ("largest cluster (largest true person)", f"{result.largest_cluster} ({result.largest_true_person})"),
         (
-            "implausible clusters (size / NHS / PNC)",
+            "implausible clusters (size / NHS / PNC / census)",
             " / ".join(
                 str(n)
                 for n in (
                     plausible.oversized_clusters,
                     plausible.conflicting_clusters.get("nhs_number_token", 0),
                     plausible.conflicting_clusters.get("pnc_id_token", 0),
+                    plausible.conflicting_clusters.get("register_record", 0),
                 )
             ),
         ),

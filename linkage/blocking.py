@@ -159,10 +159,11 @@ def choose_blocking_rules(
     rule fits. Rules on columns with no data are skipped without counting.
     Deterministic for the same records.
     """
+    from linkage.model import splink_frame
     from linkage.records import columns_with_data
 
     present = columns_with_data(records)
-    frame = records.select("uid", *sorted({c for rule in _all(candidates) for c in rule.columns} & present))
+    frame = splink_frame(records, {c for rule in _all(candidates) for c in rule.columns} & present)
     notes: list[RuleCount] = []
     rules: list[CandidateRule] = []
     for candidate in candidates:

@@ -5,7 +5,8 @@ people with different NHS numbers joins them both, and one false link can merge 
 safeguarding, a false merge is worse than a missed link, so clusters are built greedily instead: edges at or above
 the threshold are taken in descending match probability (ties by ids, so the result is deterministic), and an edge
 is refused when the merged cluster would hold two different values of a hard identifier
-(``model.HARD_IDENTIFIERS``: NHS number, PNC ID). Each record then sits with the records it matches best.
+(``model.HARD_IDENTIFIERS``: NHS number, PNC ID) or two records of a register feed (``model.REGISTER_FEEDS``: two
+school-census records are two pupils). Each record then sits with the records it matches best.
 
 Existing clusters (the current person index) can be passed as starting groups: records already together stay
 together; new edges may add records to them or join two of them (the caller records that as a merge).
@@ -19,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from linkage.model import HARD_IDENTIFIERS, UNIQUE_ID
+from linkage.model import HARD_IDENTIFIERS, REGISTER_FEEDS, REGISTER_RECORD, UNIQUE_ID
+from linkage.records import RECORD_KEY, SOURCE_FEED
 
 CLUSTER = "cluster"
 LINK_PROBABILITY = "link_probability"
@@ -80,20 +82,24 @@ def cluster_records(
     *,
     threshold: float,
     groups: pl.Series | None = None,
-    hard_identifiers: Sequence[str] = HARD_IDENTIFIERS,
+    hard_identifiers: Sequence[str] = (*HARD_IDENTIFIERS, REGISTER_RECORD),
 ) -> Clustering:
     """Cluster ``records`` (``uid`` must be 0..n-1 in row order) using ``edges`` (``uid_l``, ``uid_r``,
     ``match_probability``) at or above ``threshold``.
 
     ``groups``, aligned with ``records``: records with the same non-null group start in one cluster (the existing
-    person index). Guarantee: no produced cluster holds two different values of a hard identifier unless a
-    starting group already did.
+    person index). Guarantee: no produced cluster holds two different values of a hard identifier, or two register
+    records, unless a starting group already did. The register constraint needs ``source_feed`` and
+    ``record_key`` columns (or a ready ``register_record`` column).
     """
     n = records.height
     uids = records.get_column(UNIQUE_ID).to_numpy()
     if n and not np.array_equal(uids, np.arange(n)):
         raise ValueError("cluster_records needs uid = 0..n-1 in row order")
     identifiers = {c: records.get_column(c).to_list() for c in hard_identifiers if c in records.columns}
+    derivable = {SOURCE_FEED, RECORD_KEY} <= set(records.columns)
+    if REGISTER_RECORD in hard_identifiers and REGISTER_RECORD not in records.columns and derivable:
+        identifiers[REGISTER_RECORD] = register_records(records).to_list()
     forest = _UnionFind(n, identifiers)
     if groups is not None:
         starts = (
@@ -125,6 +131,13 @@ def cluster_records(
     labels = pl.DataFrame({UNIQUE_ID: np.arange(n, dtype=np.int64), "root": roots})
     labels = labels.with_columns(pl.col(UNIQUE_ID).min().over("root").alias(CLUSTER)).drop("root")
     return Clustering(labels=_with_link_probability(labels, taken), accepted_edges=accepted, refused_edges=refused)
+
+
+def register_records(records: pl.DataFrame) -> pl.Series:
+    """Per record, its record key when it comes from a register feed (``model.REGISTER_FEEDS``), else null."""
+    return records.select(
+        pl.when(pl.col(SOURCE_FEED).is_in(REGISTER_FEEDS)).then(pl.col(RECORD_KEY)).alias(REGISTER_RECORD)
+    ).to_series()
 
 
 def _with_link_probability(labels: pl.DataFrame, edges: pl.DataFrame) -> pl.DataFrame:

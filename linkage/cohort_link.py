@@ -72,7 +72,7 @@ def link_cohort(
         previous = lake_index.select(previous.columns)
         indexed = lake_records.join(previous.select(keys), on=keys, how="semi")
         previous = previous.join(indexed.select(keys), on=keys, how="semi")
-    update = link_records(pl.concat([indexed, records]), model, previous)
+    update = link_records(pl.concat([indexed, records]), model, previous, engine=engine)
     index = update.index.rename({"_record_key": RECORD_KEY})
     lake_counts = index.join(indexed.select(keys), on=keys, how="semi").group_by("person_key").agg(
         pl.len().cast(pl.Int64).alias("lake_records_with_key")

@@ -1,8 +1,8 @@
 """Plausibility of the person index without any truth: the checks a linkage must pass before anyone uses it.
 
 A cluster is implausible when it is larger than any one person's records could reasonably be (a runaway chain
-of links), or when it holds two different values of a national identifier issued once per person (two NHS numbers
-or two PNC IDs: two people merged). Either is a false merge until proven otherwise, and false merges are the
+of links), when it holds two different values of a national identifier issued once per person (two NHS numbers
+or two PNC IDs), or two records of a register (two school-census pupils): each means two people merged. Either is a false merge until proven otherwise, and false merges are the
 costly error for safeguarding. The report holds counts and pseudonymous person keys only.
 """
 
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from linkage.model import HARD_IDENTIFIERS
+from linkage.model import HARD_IDENTIFIERS, REGISTER_RECORD
 from linkage.records import RECORD_KEY, SOURCE_FEED
 
 if TYPE_CHECKING:
@@ -49,8 +49,11 @@ class PlausibilityReport:
 def check_index(index: pl.DataFrame, records: pl.DataFrame, *, max_cluster_size: int = DEFAULT_MAX_CLUSTER_SIZE) -> PlausibilityReport:
     """Check ``index`` (``index.read_index``: ``source_feed``, ``record_key``, ``person_key``) against the
     records' hard identifiers (``records`` with ``source_feed``, ``record_key`` and ``HARD_IDENTIFIERS``)."""
+    from linkage.cluster import register_records
+
     keys = [SOURCE_FEED, RECORD_KEY]
-    identifiers = [c for c in HARD_IDENTIFIERS if c in records.columns]
+    records = records.with_columns(register_records(records))
+    identifiers = [c for c in (*HARD_IDENTIFIERS, REGISTER_RECORD) if c in records.columns]
     joined = index.select(*keys, "person_key").join(records.select(*keys, *identifiers), on=keys, how="left")
     sizes = joined.group_by("person_key").agg(
         pl.len().alias("size"), *[pl.col(c).drop_nulls().n_unique().alias(c) for c in identifiers]

@@ -30,7 +30,9 @@ DEFAULT_FLOOR = 0.5
 
 def _model_frame(records: pl.DataFrame, model: LinkageModel) -> pl.DataFrame:
     """The Splink input: ``uid`` and the columns the model reads (see ``model.splink_frame``)."""
-    return splink_frame(records, model_columns(model.settings))
+    return splink_frame(
+        records, model_columns(model.settings), keep_strings=model.training.get("string_columns", ())
+    )
 
 
 def _edges(splink_frame: object) -> pl.DataFrame:
@@ -88,7 +90,9 @@ def score_new(
 
     if new.height == 0:
         return pl.DataFrame(schema=EDGE_SCHEMA)
-    existing_frame, new_frame = _model_frame(existing, model), _model_frame(new, model)
+    # One encoding for both sides: token codes are only comparable within one splink_frame call.
+    both = _model_frame(pl.concat([existing, new], how="vertical_relaxed"), model)
+    existing_frame, new_frame = both.head(existing.height), both.tail(new.height)
     with duckdb_api(engine) as db:
         everything = register(db, pl.concat([existing_frame, new_frame]), "all_records")
         linker = Linker(everything, model.settings, log_level=None)

@@ -9,7 +9,7 @@ Training, in Splink's recommended order:
    the date of birth, then the full name within one birth year; each estimates what it does not block on. EM needs
    no labelled data: the synthetic truth is never used to train;
 4. floors under every ``m`` and ``u`` (``floor_probabilities``), so what training never saw is rare, not
-   impossible.
+   impossible; and a forename/surname swap counted once, with its ``u`` counted exactly (``count_swap_once``).
 
 Artefact: ``linkage/models/<version>.json`` in the lake zone (through the store, so it works on Azure too), with
 ``linkage/models/current.json`` naming the version routine runs use. A version is never overwritten. The artefact
@@ -22,6 +22,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -29,16 +30,18 @@ import polars as pl
 
 from linkage.blocking import DEFAULT_BUDGET, BlockingChoice, choose_blocking_rules, count_comparisons
 from linkage.model import (
+    DOB_FAR_LABEL,
+    DOB_FAR_M,
     HARD_IDENTIFIERS,
     IDENTIFIER_COMPARISONS,
+    SWAP_LABEL,
     TF_COLUMNS,
     UNIQUE_ID,
     NameComparison,
-    model_columns,
     settings_dict,
     splink_frame,
 )
-from linkage.records import columns_with_data
+from linkage.records import RECORD_KEY, SOURCE_FEED, columns_with_data
 
 if TYPE_CHECKING:
     from linkage.engine import EngineSettings
@@ -60,6 +63,9 @@ M_FLOOR = 0.001
 """Smallest m probability of a level: an error EM never saw in training is rare, not impossible."""
 MIN_EM_PAIRS = 20
 """An EM session needs pairs to learn from; with fewer, its levels keep Splink's defaults (then floored)."""
+RARE_ERROR_M_FLOORS: dict[str, float] = {DOB_FAR_LABEL: DOB_FAR_M}
+"""Floors for errors far rarer than ``M_FLOOR``: a date of birth wrong in year, month and day by more than a
+year is almost never a recording error of one person, and is typical of a namesake parent or sibling."""
 U_FLOOR = 1e-6
 """Smallest u probability of a level (lowered to half a sampled pair when more pairs are sampled)."""
 """Fewest identifier-sharing pairs worth an EM session of their own."""
@@ -127,11 +133,14 @@ def train_model(
     blocking: BlockingChoice | None = None,
     u_pairs: float = U_SAMPLE_PAIRS,
     name_comparison: NameComparison | None = None,
+    string_columns: Iterable[str] = (),
 ) -> LinkageModel:
     """Estimate a model on ``records`` (``RECORD_SCHEMA`` rows). Deterministic for the same records (seeded).
 
     ``u_pairs`` random pairs estimate the ``u`` probabilities (more is more precise and slower; about 4 s per
-    million here). Raises ValueError when there are too few records or no name/date columns to learn from.
+    million here). ``name_comparison`` and ``string_columns`` (columns it reads as text, see
+    ``model.splink_frame``) exist for the benchmark's cleartext baseline. Raises ValueError when there are too few
+    records or no name/date columns to learn from.
     """
     from splink import Linker
 
@@ -144,19 +153,23 @@ def train_model(
         raise ValueError("training needs surnames and dates of birth (their tokens are all missing)")
     frame = with_uid(records) if UNIQUE_ID not in records.columns else records
     blocking = blocking or choose_blocking_rules(frame, budget=budget, engine=engine)
+    # Everything below reads one encoded frame (see model.splink_frame): counts and Splink see the same codes.
+    present -= {SOURCE_FEED, RECORD_KEY}
+    encoded = splink_frame(frame, present | set(TF_COLUMNS), keep_strings=string_columns)
     # An identifier no two records share (a CRN: one probation record per case) says nothing EM could learn.
     unshared = {
         column
         for column in IDENTIFIER_COMPARISONS.values()
         if column in present
-        and int(count_comparisons(frame, [f"l.{column} = r.{column}"], engine)[0]["marginal_comparison_count"]) == 0
+        and int(count_comparisons(encoded, [f"l.{column} = r.{column}"], engine)[0]["marginal_comparison_count"])
+        == 0
     }
     present = present - unshared
     settings = settings_dict(present, blocking.rules, name_comparison=name_comparison)
     em_sessions: list[str] = []
     skipped: list[str] = []
     with duckdb_api(engine) as db:
-        table = register(db, splink_frame(frame, present | model_columns(settings)), "records")
+        table = register(db, encoded, "records")
         linker = Linker(table, settings, log_level=None)
         try:
             linker.training.estimate_probability_two_random_records_match(
@@ -166,7 +179,7 @@ def train_model(
             log.warning("prior not estimated (%s); keeping %s", error, settings["probability_two_random_records_match"])
         linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=SEED, num_chunks=1)
         for rule in EM_SESSIONS:
-            if int(count_comparisons(frame, [rule], engine)[0]["marginal_comparison_count"]) < MIN_EM_PAIRS:
+            if int(count_comparisons(encoded, [rule], engine)[0]["marginal_comparison_count"]) < MIN_EM_PAIRS:
                 # Too few records share the blocking key (a lake's first small delivery): the levels keep
                 # Splink's default m values, and the training record says so.
                 skipped.append(rule)
@@ -176,6 +189,10 @@ def train_model(
             )
             em_sessions.append(rule)
         trained = floor_probabilities(linker.misc.save_model_to_json(), u_floor=min(U_FLOOR, 0.5 / u_pairs))
+    if {"forenames_token", "surname_token"} <= present:
+        swapped = count_comparisons(encoded, [SWAP_RULE], engine)[0]["marginal_comparison_count"]
+        total = max(frame.height * (frame.height - 1) // 2, 1)
+        trained = count_swap_once(trained, max(int(swapped) / total, min(U_FLOOR, 0.5 / u_pairs)))
     prior = trained.get("probability_two_random_records_match") or 0.0
     if not 0.0 < prior < 1.0:
         # No deterministic match at all: a prior of zero would make every match probability zero.
@@ -199,6 +216,7 @@ def train_model(
             "blocking": [c.as_dict() for c in blocking.counts],
             "blocked_comparisons": blocking.total_comparisons,
             "tf_columns": [c for c in TF_COLUMNS if c in present],
+            "string_columns": sorted(string_columns),
         },
     )
 
@@ -214,7 +232,8 @@ def floor_probabilities(
     ``u = 0`` for a level no sampled non-match reached (a forename/surname swap). Either makes a weight infinite:
     one disagreement would veto a link however strong the rest of the evidence (a shared NHS number), or one rare
     agreement would force it. Flooring keeps that evidence very strong but finite. The "different" level of a hard
-    identifier keeps its estimated ``m``: clustering never joins two different values of those anyway.
+    identifier keeps its estimated ``m``: clustering never joins two different values of those anyway. Levels in
+    ``RARE_ERROR_M_FLOORS`` get their own (smaller) floor.
     """
     hard = {c.removesuffix("_token") for c in HARD_IDENTIFIERS}
     result = json.loads(json.dumps(settings))
@@ -226,11 +245,40 @@ def floor_probabilities(
                 value = level.get(name)
                 if name == "m_probability" and keep_zero and level["sql_condition"] == "ELSE" and value is not None:
                     continue
-                if value is None or value < floor:
-                    level[name] = floor
+                level_floor = RARE_ERROR_M_FLOORS.get(level["label_for_charts"], floor) if name == "m_probability" else floor
+                if value is None or value < level_floor:
+                    level[name] = level_floor
             total = sum(level[name] for level in levels)
             for level in levels:
                 level[name] = level[name] / total
+    return result
+
+
+SWAP_RULE = "l.forenames_token = r.surname_token AND l.surname_token = r.forenames_token"
+
+
+def count_swap_once(settings: dict[str, Any], swap_u: float) -> dict[str, Any]:
+    """Settings in which a forename/surname swap is evidence once, with a measured ``u``.
+
+    Both name comparisons have a swap level (so a swapped pair is not scored as two disagreeing names), but a swap
+    in one implies the swap in the other: scored twice it was worth two exact names, and records of different
+    people with swapped common names (James Lewis, Lewis James) linked. So the surname's swap level is made neutral
+    (``u = m``), and the forenames' swap level gets ``u = swap_u``: the share of all record pairs that are swaps
+    of each other, counted exactly (random sampling almost never draws one, so its estimate was the floor).
+    Other levels' ``u`` are rescaled so each comparison's ``u`` still sums to 1.
+    """
+    result = json.loads(json.dumps(settings))
+    for comparison in result["comparisons"]:
+        name = comparison["output_column_name"]
+        levels = [level for level in comparison["comparison_levels"] if not level.get("is_null_level")]
+        swap = next((level for level in levels if level["label_for_charts"] == SWAP_LABEL), None)
+        if swap is None or name not in ("forenames", "surname"):
+            continue
+        swap["u_probability"] = swap_u if name == "forenames" else swap["m_probability"]
+        others = [level for level in levels if level is not swap]
+        scale = (1.0 - swap["u_probability"]) / sum(level["u_probability"] for level in others)
+        for level in others:
+            level["u_probability"] *= scale
     return result
 
 
@@ -244,16 +292,14 @@ def _deterministic_rules(present: frozenset[str]) -> list[str]:
 
 EM_SESSIONS: tuple[str, ...] = (
     "l.dob_token = r.dob_token",
-    (
-        "l.forenames_token = r.forenames_token AND l.surname_token = r.surname_token"
-        " AND substr(l.birth_year_month, 1, 4) = substr(r.birth_year_month, 1, 4)"
-    ),
+    "l.forenames_token = r.forenames_token AND l.surname_token = r.surname_token",
 )
 """The EM sessions' blocking rules. The first (same date of birth) estimates names, identifiers, postcode and sex;
-the second (same full name and birth year) estimates the date of birth's error rates. The birth year is there on
-purpose: blocking on the full name alone lets namesakes of another generation (a father and son called John Smith
-at one address) into the "match" class, which teaches the model that a completely different date of birth is a
-common error, and then such pairs link. Errors in the year itself then fall to the m floor."""
+the second (same full name) estimates the date of birth's error rates. Namesakes of another generation (a father
+and son called John Smith at one address) enter the second session too; the date-of-birth level that tells them
+apart (born more than a year apart) has a fixed prior m (``model.DOB_FAR_M``), so EM sees them as non-matches
+instead of learning that a completely different date of birth is a common error. A rule may not mention a
+date-of-birth column, or Splink would not estimate the date of birth in that session."""
 
 
 def save_model(store: Store, model: LinkageModel, *, make_current: bool = True) -> str:

@@ -136,20 +136,26 @@ def test_rss_target():
 
 
 def test_fit_recovers_a_linear_cost_with_a_fixed_part():
-    points = [(n, 5.0 + 3.0 * n / 1_000_000) for n in (100_000, 200_000, 400_000)]
+    points = [(n, 5.0 + 300.0 * n / 1_000_000) for n in (100_000, 200_000, 400_000)]
     result = fit("full build", points)
-    assert result.slope_s_per_million_rows == pytest.approx(3.0)
+    assert result.slope_s_per_million_rows == pytest.approx(300.0)
     assert result.intercept_s == pytest.approx(5.0)
     assert result.r_squared == pytest.approx(1.0)
-    assert result.exponent < 1.0  # the fixed part flattens the log-log slope
+    assert 0.5 < result.exponent < 1.0  # the fixed part flattens the log-log slope
     assert result.verdict == "linear"
+    mostly_fixed = fit("dbt", [(n, 30.0 + 3.0 * n / 1_000_000) for n in (100_000, 200_000, 400_000)])
+    assert mostly_fixed.verdict == "linear; fixed costs dominate at these sizes"
 
 
-def test_fit_will_not_call_noisy_points_linear():
-    """Regression: contention made the quick curve's 20k run slower than its 40k run, and that was called linear."""
-    result = fit("dbt", [(7_276, 48.8), (14_395, 73.0), (28_714, 62.1)])
-    assert result.r_squared < 0.9
-    assert result.verdict.startswith("inconclusive")
+def test_fit_will_not_call_noisy_or_flat_points_linear():
+    """Regression: contention made the quick curve's 20k run slower than its 40k run, and a series that fell with
+    size was called linear."""
+    noisy = fit("ingest", [(7_276, 20.0), (14_395, 41.0), (28_714, 50.0)])
+    assert noisy.exponent > 0.5 and noisy.r_squared < 0.9
+    assert noisy.verdict == "inconclusive: too noisy"
+    falling = fit("report", [(7_276, 5.63), (14_395, 4.06), (28_714, 1.84)])
+    assert falling.r_squared > 0.9
+    assert falling.verdict == "flat or falling: fixed costs and noise dominate"
 
 
 def test_fit_flags_quadratic_growth():

@@ -47,3 +47,15 @@ def test_starting_groups_stay_together_and_can_be_extended() -> None:
     groups = pl.Series(["k1", "k1", None, "k2"])
     result = cluster_records(records([None, None, None, None]), edges([(2, 3, 0.99)]), threshold=0.9, groups=groups)
     assert clusters(result.labels) == [0, 0, 2, 2]
+
+
+def test_two_school_census_records_never_share_a_cluster() -> None:
+    # Two census pupils (two register records) both match one police record: only the better link is kept.
+    frame = pl.DataFrame(
+        {"uid": [0, 1, 2], "source_feed": ["education_census", "police_nominals", "education_census"],
+         "record_key": ["c1", "p1", "c2"], "nhs_number_token": [None, None, None], "pnc_id_token": [None, None, None]},
+        schema={"uid": pl.Int64, "source_feed": pl.String, "record_key": pl.String, "nhs_number_token": pl.String,
+                "pnc_id_token": pl.String},
+    )
+    result = cluster_records(frame, edges([(0, 1, 0.99), (1, 2, 0.98), (0, 2, 0.97)]), threshold=0.9)
+    assert clusters(result.labels) == [0, 0, 2] and result.refused_edges == 2

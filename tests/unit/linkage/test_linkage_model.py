@@ -7,6 +7,8 @@ import polars as pl
 import pytest
 
 from linkage.model import (
+    DOB_FAR_LABEL,
+    SWAP_LABEL,
     bloom_field,
     comparisons,
     dice_sql,
@@ -15,7 +17,7 @@ from linkage.model import (
     settings_dict,
     splink_frame,
 )
-from linkage.train import M_FLOOR, U_FLOOR, floor_probabilities
+from linkage.train import M_FLOOR, RARE_ERROR_M_FLOORS, U_FLOOR, count_swap_once, floor_probabilities
 from privacy.bloom import WORD_FIELDS, bloom_encode, bloom_encode_value, dice
 from privacy.keys import PseudonymisationKey
 
@@ -97,3 +99,42 @@ def test_a_models_input_holds_every_column_its_rules_and_comparisons_read() -> N
                              ["l.dob_swapped_token = r.dob_token", "l.crn_token = r.crn_token"])
     assert model_columns(settings) >= {"surname_bloom", "surname_token", "dob_token", "dob_swapped_token",
                                        "crn_token", "forenames_token"}
+
+
+def trained_like(settings: dict) -> dict:
+    for comparison in settings["comparisons"]:
+        levels = [level for level in comparison["comparison_levels"] if not level.get("is_null_level")]
+        for level in levels:
+            level["m_probability"] = level["u_probability"] = 1 / len(levels)
+    return settings
+
+
+def test_a_name_swap_counts_once_with_its_measured_u() -> None:
+    settings = trained_like(settings_dict({"forenames_token", "surname_token", "forenames_bloom", "surname_bloom"},
+                                          []))
+    swapped = count_swap_once(settings, 1e-7)
+    forenames, surname = swapped["comparisons"]
+    f_swap, s_swap = (next(level for level in c["comparison_levels"] if level["label_for_charts"] == SWAP_LABEL)
+                      for c in (forenames, surname))
+    assert f_swap["u_probability"] == 1e-7
+    assert s_swap["u_probability"] == s_swap["m_probability"]  # neutral: the swap already counted in forenames
+    for comparison in (forenames, surname):
+        assert sum(level["u_probability"] for level in comparison["comparison_levels"][1:]) == pytest.approx(1.0)
+
+
+def test_a_date_of_birth_more_than_a_year_apart_is_a_rare_error() -> None:
+    settings = trained_like(settings_dict({"dob_token", "birth_year_month"}, []))
+    dob = settings["comparisons"][0]
+    assert [level["label_for_charts"] for level in dob["comparison_levels"]][-2:] == [
+        "different, born within a year", DOB_FAR_LABEL]
+    for level in dob["comparison_levels"][1:]:
+        level["m_probability"] = 1.0 if level["label_for_charts"] == "exact" else 0.0
+    floored = floor_probabilities(settings)["comparisons"][0]["comparison_levels"]
+    assert floored[-1]["m_probability"] == pytest.approx(RARE_ERROR_M_FLOORS[DOB_FAR_LABEL], rel=0.01)
+    assert floored[-2]["m_probability"] == pytest.approx(M_FLOOR, rel=0.01)
+    con = duckdb.connect()
+    within = dob["comparison_levels"][-2]["sql_condition"]
+    assert con.execute(f"SELECT {within} FROM (SELECT '2001-05' AS birth_year_month_l, '2002-04' AS "
+                       "birth_year_month_r)").fetchone() == (True,)
+    assert con.execute(f"SELECT {within} FROM (SELECT '1985-05' AS birth_year_month_l, '2011-01' AS "
+                       "birth_year_month_r)").fetchone() == (False,)
