@@ -119,7 +119,11 @@ def scanned_places(home: Path) -> list[Path]:
     """Everything outside the identifiable zones: lake, warehouse, marts, reports, quarantine, Dagster storage,
     plus dbt's logs and artefacts."""
     places = [p for p in home.iterdir() if p.name not in IDENTIFIABLE_ZONES]
-    return places + [repo_root() / "dbt_project" / "logs", repo_root() / "dbt_project" / "target"]
+    dbt = repo_root() / "dbt_project"
+    # dbt's binary parse caches (graph.gpickle, partial_parse.msgpack) hold the project's node graph, never data,
+    # and read as text their bytes form random words; its logs, run results and compiled SQL are text and scanned.
+    artefacts = [p for p in (dbt / "target").rglob("*") if p.is_file() and p.suffix not in (".gpickle", ".msgpack")]
+    return places + [dbt / "logs", *artefacts]
 
 
 @pytest.fixture(scope="module")
