@@ -239,8 +239,8 @@ def link_records(
     """Link ``records`` (``RECORD_SCHEMA``) given the ``previous`` index (``read_index``); pure (writes nothing).
 
     Guarantees: every record gets exactly one key; an existing person keeps their key unless ``full_relink`` or a
-    merge says otherwise, and every such change is in the returned events; no cluster holds two different NHS
-    numbers or PNC IDs (see ``cluster``).
+    merge says otherwise, and every such change is in the returned events; no new link puts two different NHS
+    numbers or PNC IDs, or two school-census records, in one cluster (see ``cluster``).
     """
     now = now or dt.datetime.now(dt.UTC)
     used = set(used_keys or set()) | set(previous.get_column("person_key").to_list())

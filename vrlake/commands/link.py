@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -77,8 +77,10 @@ def command(
         progress.update(step, description="Writing the result")
         out.parent.mkdir(parents=True, exist_ok=True)
         result.output.write_csv(out)
+    from rich.markup import escape
+
     for problem in problems[:20]:
-        console.print(f"[yellow]{problem}[/]")
+        console.print(f"[yellow]{escape(problem)}[/]")
     if len(problems) > 20:
         console.print(f"[yellow]... and {len(problems) - 20} more problem(s)[/]")
     _print_summary(console, result, summary, out, time.perf_counter() - started)
@@ -88,8 +90,10 @@ class _UserError(Exception):
     """A problem the user can fix (bad file, no key, no model)."""
 
 
-def _fail(console: Console, message: str) -> None:
-    console.print(f"[bold red]vrlake link:[/] {message}")
+def _fail(console: Console, message: str) -> NoReturn:
+    from rich.markup import escape
+
+    console.print(f"[bold red]vrlake link:[/] {escape(message)}")
     raise typer.Exit(code=2)
 
 
