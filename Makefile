@@ -19,7 +19,7 @@ NODE_STAMP := node_modules/.vrlake-installed
 MANIFEST := $(DBT_DIR)/target/manifest.json
 DBT_SOURCES := $(shell find $(DBT_DIR) -path $(DBT_DIR)/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print 2>/dev/null)
 
-.PHONY: .uv-available help setup demo test test-e2e ui bench docs clean
+.PHONY: .uv-available help setup demo test test-e2e ui bench bench-linkage linkage-quality docs clean
 
 help:
 	@echo "make demo   - set up, generate a synthetic VRU area and run the whole pipeline (embedded default)"
@@ -27,6 +27,8 @@ help:
 	@echo "make test-e2e - the slow journeys: dagster dev + Azurite drop-to-mart, the UI in headless Chromium"
 	@echo "make ui     - open the Dagster UI (http://127.0.0.1:3000) on the same VRLAKE_HOME"
 	@echo "make bench  - benchmarks at quick scale (SCALE=force|medium|curve|curve-medium|curve-force)"
+	@echo "make bench-linkage PEOPLE=N - linkage on pseudonymised vs cleartext records: F1, time, memory"
+	@echo "make linkage-quality - the demo's person index scored against its synthetic truth (after make demo)"
 	@echo "make docs   - build the dbt docs site (data dictionary) and the JSNA report"
 
 # --- setup -------------------------------------------------------------------------------------------
@@ -68,6 +70,15 @@ ui: setup
 
 bench: setup
 	$(RUN) vrlake bench --scale $${SCALE:-quick} --out bench-output
+
+# Linkage quality, time and memory, pseudonymised against an equivalent cleartext Splink model on the same records.
+bench-linkage: setup
+	$(RUN) python benchmarks/bench_linkage.py --people $${PEOPLE:-20000} --repeat $${REPEAT:-1}
+
+# Pairwise precision/recall/F1, cluster measures and plausibility of the person index that `make demo` built,
+# against the truth the demo's synthetic generator kept apart (TRUTH=path for another area).
+linkage-quality: setup
+	$(RUN) python -m linkage quality --truth $${TRUTH:-.vrlake-synthetic/truth.csv}
 
 docs: setup
 	@mkdir -p $(VRLAKE_HOME)/warehouse
