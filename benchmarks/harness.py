@@ -91,9 +91,11 @@ class Scale:
 SCALES: Final = {
     "quick": Scale("quick", 20_000, description="CI-friendly: the demo's area, about 5 minutes on 2 shared cores"),
     "medium": Scale("medium", 200_000, description="a small VRU area"),
-    # The synthetic area yields about 0.72 partner rows per person per year (the termly school census is 60% of
-    # them), so 1M people give about 0.72M rows of history, not the 10M of a 3M-resident area over five years.
-    "force": Scale("force", 1_000_000, description="a police force area: 1M people, about 0.72M partner rows"),
+    # A large VRU area (issue 8): about 3M residents and five years of history. The synthetic area yields about
+    # 0.73 partner rows per resident per year (the termly school census is 60% of them), so this is about 10.9M
+    # partner rows, and about 1.5M people appear in them (the person records linkage works on).
+    "force": Scale("force", 3_000_000, months=60,
+                   description="a large VRU area: 3M residents, five years, about 10.9M partner rows"),
 }
 CURVES: Final = {
     "curve": (10_000, 20_000, 40_000),

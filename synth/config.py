@@ -19,6 +19,8 @@ CENSUS_MONTHS: tuple[int, ...] = (1, 5, 10)
 """School census months: spring (January), summer (May) and autumn (October) censuses."""
 
 DEFAULT_CHUNK_SIZE = 50_000
+MAX_MONTHS = 60
+"""Five years: the history a VRU's strategic needs assessment looks back over (and the force benchmark builds)."""
 """People generated per chunk: large enough for vectorised numpy, small enough to bound memory at any size."""
 
 
@@ -126,8 +128,8 @@ class SynthConfig:
             raise ValueError("people must be at least 200 (an area needs a few LSOAs of residents)")
         if self.people > 9_000_000:
             raise ValueError("people must be at most 9,000,000 (identifier spaces are sized for that)")
-        if not 1 <= self.months <= 36:
-            raise ValueError("months must be between 1 and 36")
+        if not 1 <= self.months <= MAX_MONTHS:
+            raise ValueError(f"months must be between 1 and {MAX_MONTHS}")
         if not PERIOD_PATTERN.match(self.end_period):
             raise ValueError(f"end_period must look like YYYY-MM, got {self.end_period!r}")
         if self.chunk_size < 1_000:
