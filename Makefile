@@ -17,6 +17,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 VENV_STAMP := .venv/.vrlake-synced
 NODE_STAMP := node_modules/.vrlake-installed
 MANIFEST := $(DBT_DIR)/target/manifest.json
+# Where `make demo` keeps its synthetic area's truth (who is who), apart from VRLAKE_HOME: linkage is scored against it.
+DEMO_TRUTH := $(CURDIR)/.vrlake-synthetic/truth.csv
 DBT_SOURCES := $(shell find $(DBT_DIR) -path $(DBT_DIR)/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' \) -print 2>/dev/null)
 
 .PHONY: .uv-available help setup demo test test-e2e ui bench bench-linkage linkage-quality docs clean
@@ -66,7 +68,10 @@ test-e2e: setup $(CHROMIUM)
 
 ui: setup
 	$(RUN) python -c "from pathlib import Path; from vrlake.dagster_home import ensure_dagster_home; ensure_dagster_home(Path('$(DAGSTER_HOME)'))"
-	VRLAKE_DEMO_MODE=$${VRLAKE_DEMO_MODE:-1} $(RUN) dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+	@# On the demo's synthetic area, the person index also reports its linkage quality against the demo's truth.
+	export VRLAKE_DEMO_MODE=$${VRLAKE_DEMO_MODE:-1}; \
+	if [ "$$VRLAKE_DEMO_MODE" = 1 ] && [ -f "$(DEMO_TRUTH)" ]; then export VRLAKE_SYNTH_TRUTH=$${VRLAKE_SYNTH_TRUTH:-$(DEMO_TRUTH)}; fi; \
+	$(RUN) dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 bench: setup
 	$(RUN) vrlake bench --scale $${SCALE:-quick} --out bench-output
@@ -78,7 +83,7 @@ bench-linkage: setup
 # Pairwise precision/recall/F1, cluster measures and plausibility of the person index that `make demo` built,
 # against the truth the demo's synthetic generator kept apart (TRUTH=path for another area).
 linkage-quality: setup
-	$(RUN) python -m linkage quality --truth $${TRUTH:-.vrlake-synthetic/truth.csv}
+	$(RUN) python -m linkage quality --truth $${TRUTH:-$(DEMO_TRUTH)}
 
 docs: setup
 	@mkdir -p $(VRLAKE_HOME)/warehouse

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -15,15 +16,17 @@ DEMO_SYNTH_DIR = Path(".vrlake-synthetic")
 
 
 def command(
-    people: int = typer.Option(20_000, help="Residents of the synthetic area."),
-    seed: int = typer.Option(42, help="Random seed: the same seed gives the same files."),
-    synth_dir: Path = typer.Option(
-        DEMO_SYNTH_DIR, help="Where the synthetic partner files and the truth are generated (outside VRLAKE_HOME)."
-    ),
+    people: Annotated[int, typer.Option(help="Residents of the synthetic area.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")] = 42,
+    synth_dir: Annotated[
+        Path,
+        typer.Option(help="Where the synthetic partner files and the truth are generated (outside VRLAKE_HOME)."),
+    ] = DEMO_SYNTH_DIR,
 ) -> None:
     """Generate a synthetic area, drop its files into the landing zones, run the whole asset graph, summarise."""
     from ingestors.lake_init import initialise_lake
     from ingestors.reference import load_reference
+    from orchestration.defs.linkage.assets import TRUTH_ENV
     from privacy.keys import load_master_key
     from storage import StorageSettings, open_store
     from synth.config import SynthConfig
@@ -62,6 +65,9 @@ def command(
         dropped += 1
     console.print(f"Dropped {dropped} files into the partners' drop zones (landing/<partner>/).")
 
+    # The demo area is synthetic, so its truth is known: the person index then carries its linkage quality
+    # (precision, recall, F1, false merges) as Dagster metadata, as `make ui` shows after the demo.
+    os.environ.setdefault(TRUTH_ENV, str((synth_dir / "truth.csv").resolve()))
     with console.status("Running the asset graph: ingest -> dbt build -> publish..."):
         refresh = refresh_all(user="vrlake demo")
     for path in publish_dictionary():

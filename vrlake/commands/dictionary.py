@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -25,7 +26,9 @@ def publish_dictionary() -> list[str]:
     return written
 
 
-def command(out: Path | None = typer.Option(None, help="Also write the files into this folder.")) -> None:
+def command(
+    out: Annotated[Path | None, typer.Option(help="Also write the files into this folder.")] = None,
+) -> None:
     """Generate the partner data dictionary from the feed contracts and sharing agreements."""
     from ingestors.dictionary import render_dictionary
 

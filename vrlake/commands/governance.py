@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -11,7 +12,9 @@ console = Console()
 REPORTS_ZONE = "reports"
 
 
-def command(out: Path | None = typer.Option(None, help="Also write the register into this folder.")) -> None:
+def command(
+    out: Annotated[Path | None, typer.Option(help="Also write the register into this folder.")] = None,
+) -> None:
     """Render the register from the agreement files ingestion enforces, into the reports zone."""
     from privacy.governance import render_register
     from storage import StorageSettings, open_store

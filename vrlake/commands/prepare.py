@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -14,9 +15,13 @@ console = Console()
 
 
 def command(
-    source: Path = typer.Argument(..., exists=True, dir_okay=False, help="The raw extract (CSV, XLSX or JSON lines)."),
-    out: Path = typer.Option(Path("prepared"), help="Folder for the prepared file."),
-    feed: str | None = typer.Option(None, help="The feed, when the file name does not say (e.g. police_nominals)."),
+    source: Annotated[
+        Path, typer.Argument(exists=True, dir_okay=False, help="The raw extract (CSV, XLSX or JSON lines).")
+    ],
+    out: Annotated[Path, typer.Option(help="Folder for the prepared file.")] = Path("prepared"),
+    feed: Annotated[
+        str | None, typer.Option(help="The feed, when the file name does not say (e.g. police_nominals).")
+    ] = None,
 ) -> None:
     """Validate, apply the data-sharing agreement and pseudonymise, writing a file with no direct identifiers.
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -13,7 +14,12 @@ from privacy.keys import MissingKeyError
 console = Console()
 
 
-def command(folder: Path = typer.Argument(..., exists=True, file_okay=False, help="Folder with areas.csv, population.csv, postcode_lsoa.csv")) -> None:
+def command(
+    folder: Annotated[
+        Path,
+        typer.Argument(exists=True, file_okay=False, help="Folder with areas.csv, population.csv, postcode_lsoa.csv"),
+    ],
+) -> None:
     """Load (replace) the reference tables from ONS-format CSV files."""
     from ingestors.lake_init import initialise_lake
     from ingestors.reference import load_reference

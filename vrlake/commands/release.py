@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -11,11 +12,18 @@ from rich.console import Console
 console = Console()
 
 
+DEFAULT_TABLES = ("conformed.fct_person_factor",)
+"""What an L3 release holds when no --table is given: the person-level risk and protective factors."""
+
+
 def command(
-    requested_by: str = typer.Option(..., help="The approved analyst receiving the extract."),
-    purpose: str = typer.Option(..., help="Why the extract is needed (recorded in the audit table)."),
-    out: Path = typer.Option(..., help="Folder the analyst receives the files in (outside the lake)."),
-    table: list[str] = typer.Option(["conformed.fct_person_factor"], help="Warehouse person-level tables (schema.table)."),
+    requested_by: Annotated[str, typer.Option(help="The approved analyst receiving the extract.")],
+    purpose: Annotated[str, typer.Option(help="Why the extract is needed (recorded in the audit table).")],
+    out: Annotated[Path, typer.Option(help="Folder the analyst receives the files in (outside the lake).")],
+    table: Annotated[
+        list[str] | None,
+        typer.Option(help=f"Warehouse person-level tables (schema.table); default {', '.join(DEFAULT_TABLES)}."),
+    ] = None,
 ) -> None:
     """Release person-level tables with per-release pseudonyms; only feeds whose agreement allows L3 are included."""
     from privacy.keys import InvalidKeyError, MissingKeyError, load_master_key
@@ -28,7 +36,7 @@ def command(
         key = load_master_key(os.environ)
         frames = {}
         with read_only_warehouse(store) as connection:
-            for qualified in table:
+            for qualified in table or DEFAULT_TABLES:
                 schema, _, name = qualified.rpartition(".")
                 # Identifiers come from the command line; quote them so a name cannot become SQL.
                 quoted = ".".join('"' + part.replace('"', '""') + '"' for part in (schema or "main", name))

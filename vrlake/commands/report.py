@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -13,13 +14,14 @@ DBT_DOCS_PATH = "data_dictionary_dbt.html"
 
 
 def command(
-    out: Path | None = typer.Option(None, help="Also write the report to this local file."),
-    scan: bool = typer.Option(
-        True, "--scan/--no-scan", help="Scan every published file for unsafe counts (exit 1 if any is found)."
-    ),
-    dbt_docs: Path | None = typer.Option(
-        None, help="Also publish this `dbt docs generate --static` page as reports/data_dictionary_dbt.html."
-    ),
+    out: Annotated[Path | None, typer.Option(help="Also write the report to this local file.")] = None,
+    scan: Annotated[
+        bool, typer.Option("--scan/--no-scan", help="Scan every published file for unsafe counts (exit 1 if any is found).")
+    ] = True,
+    dbt_docs: Annotated[
+        Path | None,
+        typer.Option(help="Also publish this `dbt docs generate --static` page as reports/data_dictionary_dbt.html."),
+    ] = None,
 ) -> None:
     """Regenerate reports/jsna_report.html from the marts published in the configured storage.
 
