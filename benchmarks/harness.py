@@ -403,8 +403,9 @@ class Benchmark:
         notes = []
         if any(f.stage == "dbt" and f.phase == DELIVERY and f.measured for f in self.figures):
             notes.append(
-                "dbt rebuilds every model on each delivery: the project has no incremental models yet, so the "
-                "daily delivery's dbt build costs about as much as the full build's (see the delivery table)."
+                "On a delivery dbt copies only the new deliveries into the incremental staging tables, but the "
+                "person-level models and the marts downstream are tables rebuilt from all history, and every data "
+                "test re-checks all history (see the delivery table)."
             )
         return notes
 

@@ -400,13 +400,14 @@ def stage_dbt_parse(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def stage_dbt(spec: dict[str, Any]) -> dict[str, Any]:
-    """``dbt build`` (every seed, model, data test and unit test) with the environment the Dagster dbt step sets.
+    """The refresh's ``dbt build`` (``vrlake.warehouse.dbt_build_args``: every seed, model and data test, no unit
+    test; incremental models take only new deliveries) with the environment the Dagster dbt step sets.
 
     Uses the manifest ``stage_dbt_parse`` prepared in the same target folder, as a deployment does.
     """
-    from vrlake.warehouse import dbt_environment
+    from vrlake.warehouse import dbt_build_args, dbt_environment
 
-    build = _dbt(["build", "--quiet"], spec, {**os.environ, **dbt_environment(_store())})
+    build = _dbt([*dbt_build_args(), "--quiet"], spec, {**os.environ, **dbt_environment(_store())})
     results = json.loads((Path(spec["target_path"]) / "run_results.json").read_text("utf-8"))
     nodes = results.get("results", [])
     counts: dict[str, int] = {}
@@ -437,16 +438,22 @@ def mart_relations(manifest_path: Path) -> list[tuple[str, str, str]]:
 
 
 def stage_publish(spec: dict[str, Any]) -> dict[str, Any]:
-    """Publish every mart dbt built (Delta, CSV, XLSX and manifest), as the publishing assets do."""
+    """Publish every mart dbt built, as the publishing assets do: files rewritten only for marts whose content
+    changed, every manifest refreshed."""
     from publishing.export import publish_mart, read_mart
 
     store = _store()
     marts = mart_relations(Path(spec["target_path"]) / "manifest.json")
     clock = Clock()
     rows = 0
+    rewritten: list[str] = []
     for name, schema, relation in marts:
-        rows += publish_mart(store, name, read_mart(store, relation, schema)).rows
-    return {**clock.figures(), "marts": len(marts), "rows": rows}
+        published = publish_mart(store, name, read_mart(store, relation, schema))
+        rows += published.rows
+        if published.rewritten:
+            rewritten.append(name)
+    return {**clock.figures(), "marts": len(marts), "rows": rows, "rewritten": len(rewritten),
+            "unchanged": len(marts) - len(rewritten)}
 
 
 def stage_report(spec: dict[str, Any]) -> dict[str, Any]:

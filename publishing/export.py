@@ -1,13 +1,19 @@
 """Publish a mart for commissioners: Delta, CSV and XLSX in the `marts` zone, with a manifest.
 
 Only marts (models dbt built under `models/marts/`, which apply disclosure control) are published. The manifest says
-what the file is, when it was built and which partner deliveries fed it, so a commissioner can tell how fresh each
-figure is.
+what the file is, when its content was published, which partner deliveries fed it and a fingerprint of that content,
+so a commissioner can tell how fresh each figure is.
+
+A delivery often leaves marts unchanged (a partner's file feeds only some marts; a re-run changes none). Publishing
+compares each mart's content fingerprint with the one in its manifest and rewrites the Delta, CSV and XLSX files
+only when the content changed (or a file is missing); an unchanged mart keeps its files and gets a fresh manifest
+(deliveries that fed it, time checked).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import json
 import tempfile
@@ -22,16 +28,23 @@ from storage import Store
 from vrlake.warehouse import read_only_warehouse
 
 MARTS_ZONE = "marts"
+FINGERPRINT_VERSION = 1
+"""Bumped whenever ``content_fingerprint`` changes how it hashes, so every mart is rewritten once afterwards."""
 
 
 @dataclass(frozen=True)
 class PublishedMart:
+    """What one publication did. ``rewritten`` is False when the content was unchanged and its files were kept;
+    ``published_at`` is then the time that content was first published."""
+
     name: str
     rows: int
     columns: list[str]
     paths: dict[str, str]
     published_at: dt.datetime
     deliveries: int
+    fingerprint: str
+    rewritten: bool
 
     def preview_markdown(self, frame: pl.DataFrame, limit: int = 10) -> str:
         head = frame.head(limit)
@@ -59,11 +72,46 @@ def feeding_deliveries(store: Store) -> list[dict[str, object]]:
     return loaded.to_dicts()
 
 
-def publish_mart(store: Store, mart: str, frame: pl.DataFrame) -> PublishedMart:
-    """Write `frame` as `marts/<mart>/` (Delta), `<mart>.csv`, `<mart>.xlsx` and `<mart>.manifest.json`."""
+def content_fingerprint(frame: pl.DataFrame) -> str:
+    """A sha256 of a mart's content: column names and types, and the rows as a set (their order is not content;
+    dbt does not guarantee one). Equal for equal content in any row order, different for any changed cell."""
+    digest = hashlib.sha256(f"v{FINGERPRINT_VERSION}\n".encode())
+    digest.update(json.dumps([[name, str(dtype)] for name, dtype in frame.schema.items()]).encode())
+    canonical = frame.sort(frame.columns, nulls_last=True, maintain_order=True) if frame.columns else frame
+    buffer = io.BytesIO()
+    canonical.write_csv(buffer, null_value="\\N")
+    digest.update(buffer.getvalue())
+    return digest.hexdigest()
+
+
+def _paths(mart: str) -> dict[str, str]:
+    return {"delta": f"{MARTS_ZONE}/{mart}", "csv": f"{MARTS_ZONE}/{mart}.csv", "xlsx": f"{MARTS_ZONE}/{mart}.xlsx"}
+
+
+def _previous_manifest(store: Store, mart: str) -> dict[str, object] | None:
+    """The mart's current manifest, or None when there is none (never published) or it cannot be read."""
+    if not store.exists(MARTS_ZONE, f"{mart}.manifest.json"):
+        return None
+    try:
+        previous = json.loads(store.read_text(MARTS_ZONE, f"{mart}.manifest.json"))
+    except (OSError, ValueError):
+        return None
+    return previous if isinstance(previous, dict) else None
+
+
+def _files_present(store: Store, mart: str) -> bool:
+    from deltalake import DeltaTable
+
+    if not (store.exists(MARTS_ZONE, f"{mart}.csv") and store.exists(MARTS_ZONE, f"{mart}.xlsx")):
+        return False
+    return DeltaTable.is_deltatable(
+        store.delta_uri(mart, zone=MARTS_ZONE), storage_options=store.delta_storage_options() or None
+    )
+
+
+def _write_files(store: Store, mart: str, frame: pl.DataFrame) -> None:
     from deltalake import write_deltalake
 
-    published_at = dt.datetime.now(dt.UTC)
     write_deltalake(
         store.delta_uri(mart, zone=MARTS_ZONE), frame.to_arrow(), mode="overwrite", schema_mode="overwrite",
         storage_options=store.delta_storage_options() or None,
@@ -75,10 +123,37 @@ def publish_mart(store: Store, mart: str, frame: pl.DataFrame) -> PublishedMart:
         xlsx = Path(tmp) / f"{mart}.xlsx"
         frame.write_excel(xlsx, worksheet=mart[:31], autofit=True)
         store.upload_file(MARTS_ZONE, f"{mart}.xlsx", xlsx)
+
+
+def publish_mart(store: Store, mart: str, frame: pl.DataFrame, *, force: bool = False) -> PublishedMart:
+    """Publish `frame` as `marts/<mart>/` (Delta), `<mart>.csv`, `<mart>.xlsx` and `<mart>.manifest.json`.
+
+    The data files are rewritten only when the content fingerprint differs from the manifest's, a file is missing,
+    or ``force``; otherwise they are left untouched. The manifest is always rewritten, last, so it describes the
+    files on disk: its ``content_sha256`` and ``published_at`` are those of the files' content, ``checked_at`` and
+    ``fed_by_deliveries`` those of this publication. Idempotent: publishing the same content twice writes no data.
+    """
+    checked_at = dt.datetime.now(dt.UTC)
+    fingerprint = content_fingerprint(frame)
+    previous = _previous_manifest(store, mart) or {}
+    previously_published = previous.get("published_at")
+    unchanged = (
+        not force
+        and previous.get("content_sha256") == fingerprint
+        and isinstance(previously_published, str)
+        and _files_present(store, mart)
+    )
+    if unchanged and isinstance(previously_published, str):
+        published_at = dt.datetime.fromisoformat(previously_published)
+    else:
+        _write_files(store, mart, frame)
+        published_at = checked_at
     deliveries = feeding_deliveries(store)
     manifest = {
         "mart": mart,
         "published_at": published_at.isoformat(),
+        "checked_at": checked_at.isoformat(),
+        "content_sha256": fingerprint,
         "rows": frame.height,
         "columns": frame.columns,
         "disclosure_control": "NHS rule: counts 1-7 suppressed, others rounded to the nearest 5",
@@ -89,8 +164,9 @@ def publish_mart(store: Store, mart: str, frame: pl.DataFrame) -> PublishedMart:
         name=mart,
         rows=frame.height,
         columns=frame.columns,
-        paths={"delta": f"{MARTS_ZONE}/{mart}", "csv": f"{MARTS_ZONE}/{mart}.csv", "xlsx": f"{MARTS_ZONE}/{mart}.xlsx"},
+        paths=_paths(mart),
         published_at=published_at,
         deliveries=len(deliveries),
+        fingerprint=fingerprint,
+        rewritten=not unchanged,
     )
-

@@ -6,8 +6,10 @@ concurrency pool as dbt, so a reader never holds the file while dbt writes it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 import duckdb
 
@@ -21,6 +23,26 @@ DELTA_OPTION_VARIABLES = {
     "sas_token": "VRLAKE_DELTA_SAS_TOKEN",
     "bearer_token": "VRLAKE_DELTA_BEARER_TOKEN",
 }
+
+ROUTINE_BUILD_EXCLUDE = ("resource_type:unit_test",)
+"""What a refresh leaves out of `dbt build`: dbt unit tests check the project's SQL, not the data, so they run in
+`make test` and CI (dbt's advice), not on every delivery. Data tests always run."""
+
+
+def dbt_build_args(*, full_refresh: bool = False, variables: Mapping[str, Any] | None = None) -> list[str]:
+    """The `dbt build` command line of a refresh, shared by the Dagster dbt asset and the benchmark.
+
+    Builds every seed and model and runs every data test, but no unit test (``ROUTINE_BUILD_EXCLUDE``).
+    Incremental models process only new deliveries unless ``full_refresh`` rebuilds them from bronze.
+    ``variables`` override the project's vars for this run.
+    """
+    return [
+        "build",
+        "--exclude",
+        *ROUTINE_BUILD_EXCLUDE,
+        *(["--full-refresh"] if full_refresh else []),
+        *(["--vars", json.dumps(dict(variables))] if variables else []),
+    ]
 
 
 def dbt_environment(store: Store) -> dict[str, str]:

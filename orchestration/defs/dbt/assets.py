@@ -8,7 +8,6 @@ allows one writer process.
 
 
 import datetime as dt
-import json
 import os
 import sys
 from pathlib import Path
@@ -20,7 +19,7 @@ from pydantic import Field
 from orchestration.defs.resources import VrlakeResource
 from orchestration.lib.translator import VrlakeDbtTranslator
 from vrlake.paths import dbt_project_dir
-from vrlake.warehouse import WAREHOUSE_POOL, dbt_environment
+from vrlake.warehouse import WAREHOUSE_POOL, dbt_build_args, dbt_environment
 
 DBT_PROJECT = DbtProject(project_dir=dbt_project_dir(), profiles_dir=dbt_project_dir())
 
@@ -37,15 +36,13 @@ class DbtBuildConfig(dg.Config):
     )
 
     def dbt_args(self) -> list[str]:
+        """The refresh's `dbt build` (unit tests left to CI) with this run's options."""
         overrides: dict[str, object] = {}
         if self.reporting_as_at:
             overrides["person_as_at_date"] = dt.date.fromisoformat(self.reporting_as_at).isoformat()
         if self.ed_police_match_window_days is not None:
             overrides["ed_police_match_window_days"] = self.ed_police_match_window_days
-        return [
-            *(["--full-refresh"] if self.full_refresh else []),
-            *(["--vars", json.dumps(overrides)] if overrides else []),
-        ]
+        return dbt_build_args(full_refresh=self.full_refresh, variables=overrides)
 
 
 @dbt_assets(
@@ -60,8 +57,7 @@ def vrlake_dbt_models(
 ):
     # dbt reads its connection settings from the environment (profiles.yml); set them for this step's process only.
     os.environ.update(dbt_environment(vrlake.store))
-    args = ["build", *config.dbt_args()]
-    yield from dbt.cli(args, context=context).stream()
+    yield from dbt.cli(config.dbt_args(), context=context).stream()
 
 
 # The dbt installed beside this interpreter, so runs work without the virtual environment on PATH.

@@ -1,4 +1,8 @@
-"""Publishing assets: each JSNA mart exported for commissioners (Delta, CSV, XLSX and a manifest)."""
+"""Publishing assets: each JSNA mart exported for commissioners (Delta, CSV, XLSX and a manifest).
+
+Each asset materialises on every refresh (so the report downstream refreshes too), but rewrites its files only
+when the mart's content changed since the last publication (`publishing.export.publish_mart`).
+"""
 
 
 import json
@@ -55,12 +59,16 @@ def build_publish_asset(model: MartModel) -> dg.AssetsDefinition:
     )
     def publish(vrlake: VrlakeResource) -> dg.MaterializeResult:
         frame = read_mart(vrlake.store, model.relation, model.schema)
+        # Files are rewritten only when the mart's content changed; the manifest is refreshed either way.
         published = publish_mart(vrlake.store, mart, frame)
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": dg.MetadataValue.int(published.rows),
                 "paths": dg.MetadataValue.json(published.paths),
                 "fed_by_deliveries": dg.MetadataValue.int(published.deliveries),
+                "content_changed": dg.MetadataValue.bool(published.rewritten),
+                "content_sha256": dg.MetadataValue.text(published.fingerprint),
+                "content_published_at": dg.MetadataValue.timestamp(published.published_at),
                 "preview": dg.MetadataValue.md(published.preview_markdown(frame)),
             }
         )

@@ -147,3 +147,23 @@ def test_command_refuses_an_unknown_scale(tmp_path: Path):
     result = CliRunner().invoke(app, ["--scale", "huge", "--out", str(tmp_path / "out")])
     assert result.exit_code == 2
     assert "unknown scale" in result.output
+
+
+def test_dbt_stage_runs_the_refresh_build_without_unit_tests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The measured delivery is honest only if the benchmark runs the product's own `dbt build` command line."""
+    from benchmarks import stages
+    from vrlake.warehouse import dbt_build_args
+
+    seen: list[list[str]] = []
+
+    def fake_dbt(args: list[str], spec: dict, env: dict) -> dict[str, float]:
+        seen.append(args)
+        return {"seconds": 0.0, "cpu_seconds": 0.0}
+
+    monkeypatch.setattr(stages, "_dbt", fake_dbt)
+    monkeypatch.setattr(stages, "_store", lambda: None)
+    monkeypatch.setattr("vrlake.warehouse.dbt_environment", lambda store: {})
+    (tmp_path / "run_results.json").write_text(json.dumps({"results": []}))
+    stages.stage_dbt({"target_path": str(tmp_path)})
+    assert seen == [[*dbt_build_args(), "--quiet"]]
+    assert seen[0][:3] == ["build", "--exclude", "resource_type:unit_test"]

@@ -1,8 +1,11 @@
+{{ config(post_hook="{{ remove_withdrawn_deliveries('education', 'education_census') }}") }}
+
 with
 
 source as (
 
-    select * from {{ source('education', 'education_census') }}
+    select * from {{ source('education', 'education_census') }} as bronze
+    {{ new_deliveries_only('bronze') }}
 
 ),
 

@@ -1,8 +1,11 @@
+{{ config(post_hook="{{ remove_withdrawn_deliveries('education', 'education_exclusions') }}") }}
+
 with
 
 source as (
 
-    select * from {{ source('education', 'education_exclusions') }}
+    select * from {{ source('education', 'education_exclusions') }} as bronze
+    {{ new_deliveries_only('bronze') }}
 
 ),
 

@@ -1,8 +1,11 @@
+{{ config(post_hook="{{ remove_withdrawn_deliveries('health', 'ed_assaults') }}") }}
+
 with
 
 source as (
 
-    select * from {{ source('health', 'ed_assaults') }}
+    select * from {{ source('health', 'ed_assaults') }} as bronze
+    {{ new_deliveries_only('bronze') }}
 
 ),
 

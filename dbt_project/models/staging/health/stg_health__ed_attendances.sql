@@ -1,8 +1,11 @@
+{{ config(post_hook="{{ remove_withdrawn_deliveries('health', 'ed_attendances') }}") }}
+
 with
 
 source as (
 
-    select * from {{ source('health', 'ed_attendances') }}
+    select * from {{ source('health', 'ed_attendances') }} as bronze
+    {{ new_deliveries_only('bronze') }}
 
 ),
 

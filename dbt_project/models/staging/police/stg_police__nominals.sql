@@ -1,8 +1,11 @@
+{{ config(post_hook="{{ remove_withdrawn_deliveries('police', 'police_nominals') }}") }}
+
 with
 
 source as (
 
-    select * from {{ source('police', 'police_nominals') }}
+    select * from {{ source('police', 'police_nominals') }} as bronze
+    {{ new_deliveries_only('bronze') }}
 
 ),
 

@@ -1,8 +1,11 @@
+{{ config(post_hook="{{ remove_withdrawn_deliveries('police', 'police_occurrences') }}") }}
+
 with
 
 source as (
 
-    select * from {{ source('police', 'police_occurrences') }}
+    select * from {{ source('police', 'police_occurrences') }} as bronze
+    {{ new_deliveries_only('bronze') }}
 
 ),
 

@@ -1,8 +1,11 @@
+{{ config(post_hook="{{ remove_withdrawn_deliveries('probation', 'probation_caseload') }}") }}
+
 with
 
 source as (
 
-    select * from {{ source('probation', 'probation_caseload') }}
+    select * from {{ source('probation', 'probation_caseload') }} as bronze
+    {{ new_deliveries_only('bronze') }}
 
 ),
 

@@ -1,0 +1,109 @@
+"""Publishing rewrites a mart's files only when its content changed, and its manifest always tells the truth.
+
+A delivery that changes two marts out of eleven must not rewrite (and re-send to commissioners' sync tools) the
+nine that did not change; a mart that did change must be rewritten in every format.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from deltalake import DeltaTable
+
+from publishing.export import MARTS_ZONE, content_fingerprint, publish_mart
+from storage import Store
+from tests.integration.publishing.synthetic_pipeline import open_home
+
+MART = "mart_violence_by_area_month"
+FILES = (f"{MART}.csv", f"{MART}.xlsx")
+
+
+def _mart(events: int = 10) -> pl.DataFrame:
+    return pl.DataFrame(
+        {
+            "area_code": ["E01000001", "E01000002", "VRU"],
+            "month_start": [dt.date(2026, 1, 1)] * 3,
+            "events": [events, None, 20],
+            "events_display": [str(events), "*", "20"],
+            "events_per_1000": [6.7, None, 7.4],
+        }
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return open_home(tmp_path / "home")
+
+
+def _state(store: Store) -> dict[str, Any]:
+    """What a commissioner's sync tool would see change: each file's etag and the Delta table's version."""
+    uri = store.delta_uri(MART, zone=MARTS_ZONE)
+    return {
+        **{name: store.info(MARTS_ZONE, name).etag for name in FILES},
+        "delta_version": DeltaTable(uri, storage_options=store.delta_storage_options() or None).version(),
+    }
+
+
+def _manifest(store: Store) -> dict[str, Any]:
+    return json.loads(store.read_text(MARTS_ZONE, f"{MART}.manifest.json"))
+
+
+def test_fingerprint_ignores_row_order_but_not_a_changed_cell_or_type() -> None:
+    mart = _mart()
+    assert content_fingerprint(mart) == content_fingerprint(mart.reverse())
+    assert content_fingerprint(mart) != content_fingerprint(_mart(events=15))
+    assert content_fingerprint(mart) != content_fingerprint(mart.with_columns(pl.col("events").cast(pl.Float64)))
+
+
+def test_unchanged_mart_keeps_its_files_and_gets_a_fresh_manifest(store: Store) -> None:
+    first = publish_mart(store, MART, _mart())
+    assert first.rewritten
+    before, manifest_before = _state(store), _manifest(store)
+
+    again = publish_mart(store, MART, _mart().reverse())  # same content; dbt gives no row order
+
+    assert not again.rewritten
+    assert _state(store) == before
+    manifest = _manifest(store)
+    assert manifest["content_sha256"] == manifest_before["content_sha256"] == again.fingerprint
+    assert manifest["published_at"] == manifest_before["published_at"] == first.published_at.isoformat()
+    assert manifest["checked_at"] > manifest_before["checked_at"]
+
+
+def test_changed_mart_is_rewritten_in_every_format(store: Store) -> None:
+    publish_mart(store, MART, _mart())
+    before, manifest_before = _state(store), _manifest(store)
+
+    changed = publish_mart(store, MART, _mart(events=15))
+
+    assert changed.rewritten
+    after = _state(store)
+    assert all(after[key] != before[key] for key in before), (before, after)
+    manifest = _manifest(store)
+    assert manifest["content_sha256"] != manifest_before["content_sha256"]
+    assert manifest["published_at"] > manifest_before["published_at"]
+    csv = pl.read_csv(store.read_bytes(MARTS_ZONE, f"{MART}.csv"))
+    assert csv.filter(pl.col("area_code") == "E01000001")["events"].to_list() == [15]
+    delta = pl.read_delta(store.delta_uri(MART, zone=MARTS_ZONE))
+    assert delta.filter(pl.col("area_code") == "E01000001")["events"].to_list() == [15]
+
+
+def test_missing_file_is_restored_even_when_the_content_is_unchanged(store: Store) -> None:
+    publish_mart(store, MART, _mart())
+    store.delete(MARTS_ZONE, f"{MART}.xlsx")
+
+    assert publish_mart(store, MART, _mart()).rewritten
+    assert store.exists(MARTS_ZONE, f"{MART}.xlsx")
+
+
+def test_force_rewrites_unchanged_content(store: Store) -> None:
+    publish_mart(store, MART, _mart())
+    before = _state(store)
+
+    assert publish_mart(store, MART, _mart(), force=True).rewritten
+    assert _state(store)["delta_version"] == before["delta_version"] + 1
