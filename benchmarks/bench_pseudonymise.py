@@ -4,7 +4,7 @@ Generates N rows (default 5,000,000) of NHS number, surname, forenames, date of 
 and postcode with realistic formatting noise, then times each stage of what ingestion does:
 
 1. parse dates of birth (explicit format)
-2. tokenise NHS number and postcode (normalise + validate + HMAC in DuckDB)
+2. tokenise NHS number and postcode (normalise + validate + keyed HMAC, once per distinct value)
 3. Bloom-encode surname and forenames
 4. date-of-birth component tokens
 

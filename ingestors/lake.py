@@ -71,10 +71,13 @@ def replace_rows(store: Store, table: str, frame: pl.DataFrame | pa.RecordBatchR
     options = store.delta_storage_options() or None
     uri = store.delta_uri(table)
     data = frame.to_arrow() if isinstance(frame, pl.DataFrame) else frame
-    if not table_exists(store, table):
+    try:
+        # Opened once and handed to the writer: each open reads the table's log (round trips on object stores).
+        existing = DeltaTable(uri, storage_options=store.delta_storage_options())
+    except TableNotFoundError:
         write_deltalake(uri, data, mode="append", storage_options=options)
         return
-    write_deltalake(uri, data, mode="overwrite", predicate=predicate, schema_mode=None, storage_options=options)
+    write_deltalake(existing, data, mode="overwrite", predicate=predicate, schema_mode=None)
 
 
 def append_rows(store: Store, table: str, frame: pl.DataFrame) -> None:

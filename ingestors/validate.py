@@ -1,4 +1,10 @@
-"""Validate a delivery's rows against its feed contract (pandera on Polars) and type the rows that pass.
+"""Validate a delivery's rows against its feed contract (Polars expressions) and type the rows that pass.
+
+Each contract column yields declarative rules (`_column_rules`): a name, a plain-English message and a Polars
+expression that is true where a value passes. Rules run once per distinct value of their column and only failing
+values are looked up among the rows (`_issues`). This replaced pandera, which evaluated and collected every check
+over every row: on a 250,000-row batch of police nominals validation went from 0.6 s to 0.23 s of CPU (the
+postcode and PNC ID validators are costly string work), and pandera's import cost 0.3 s per process.
 
 Guarantees:
 - every delivered row ends up in exactly one of `valid` or `rejected_rows` (nothing is silently lost);
@@ -13,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import pandera.polars as pa
+import numpy as np
 import polars as pl
 
 from ingestors.checks import identifier_check
@@ -32,6 +38,7 @@ ISSUE_SCHEMA = {
     "action": pl.String,
 }
 ROW_REJECTED = "row_rejected"
+REQUIRED = "required"  # the rule a missing required value breaks
 VALUE_REMOVED = "value_removed"
 
 
@@ -50,29 +57,42 @@ class ValidationResult:
 
 @dataclass(frozen=True)
 class _Rule:
+    """One check of one column. `passes` is true where the value is acceptable and depends on that one value only
+    (rules run once per distinct value); a missing value passes every rule but `required`, whose business it is."""
+
     column: ColumnSpec
     rule: str
     message: str
+    passes: pl.Expr
 
 
 class SeenKeys:
     """Record keys met in earlier batches of the same delivery, so a repeat is caught across batch boundaries.
 
     Holds 64-bit hashes, not the keys (which may be identifiers); a collision would reject one row as a duplicate,
-    with odds around 1 in 10^9 for a 5-million-row delivery.
+    with odds around 1 in 10^9 for a 5-million-row delivery. The hashes are kept sorted, so each batch costs a
+    binary search and a merge rather than rebuilding a hash set of every key seen so far (which grew
+    quadratically: 3.6 s of a 5-million-row delivery).
     """
 
     def __init__(self) -> None:
-        self.hashes = pl.Series("hash", [], dtype=pl.UInt64)
+        self.hashes = np.empty(0, dtype=np.uint64)  # sorted
 
     def repeated(self, frame: pl.DataFrame, keys: list[str]) -> pl.Series:
         """Rows whose key appeared earlier (in this frame or a previous one); remembers the rest."""
-        hashes = frame.select(pl.struct(keys).hash(seed=0)).to_series()
-        within = frame.select(pl.struct(keys).is_first_distinct().not_()).to_series()
-        earlier = hashes.is_in(self.hashes.implode())
+        hashes = frame.select(pl.struct(keys).hash(seed=0)).to_series().to_numpy()
+        within = frame.select(pl.struct(keys).is_first_distinct().not_()).to_series().to_numpy()
+        # Searching in sorted order keeps the binary searches cache-friendly (four times faster than random order).
+        order = np.argsort(hashes)
+        ordered = hashes[order]
+        positions = np.searchsorted(self.hashes, ordered)
+        earlier = np.zeros(len(hashes), dtype=bool)
+        if len(self.hashes):
+            earlier[order] = self.hashes[np.minimum(positions, len(self.hashes) - 1)] == ordered
         repeated = within | earlier
-        self.hashes = pl.concat([self.hashes, hashes.filter(~repeated)])
-        return repeated
+        keep = ~repeated[order]
+        self.hashes = np.insert(self.hashes, positions[keep], ordered[keep])
+        return pl.Series(repeated)
 
 
 def validate(frame: pl.DataFrame, contract: FeedContract, seen: SeenKeys | None = None) -> ValidationResult:
@@ -82,47 +102,11 @@ def validate(frame: pl.DataFrame, contract: FeedContract, seen: SeenKeys | None 
     """
     present = [c for c in contract.columns if c.name in frame.columns]
     frame = _standardise(frame, present)
-    rules: dict[str, _Rule] = {}
-    schema = pa.DataFrameSchema({c.name: _column_schema(c, rules) for c in present}, strict=False)
-    failures = _failure_cases(schema, frame)
-
-    issues = (
-        failures.join(frame.select(ROW_NUMBER).with_row_index("index"), on="index", how="left")
-        .with_columns(
-            pl.col("check").replace_strict({k: r.rule for k, r in rules.items()}, default=pl.col("check")).alias("rule"),
-            pl.col("check")
-            .replace_strict({k: r.message for k, r in rules.items()}, default=pl.lit("required value is missing"))
-            .alias("template"),
-        )
-        .with_columns(
-            pl.when(pl.col("check") == "not_nullable")
-            .then(pl.lit("required"))
-            .otherwise(pl.col("rule"))
-            .alias("rule"),
-        )
-    )
-    required = {c.name for c in present if c.required}
-    identifying = {c.name for c in present if c.column_class is not ColumnClass.CONTENT}
-    issues = issues.with_columns(
-        # An identifier's value must not travel into the rejects table, not even inside the message.
-        pl.when(pl.col("column").is_in(sorted(identifying)))
-        .then(pl.col("template").str.replace("'{value}'", "the value", literal=True))
-        .otherwise(pl.col("template").str.replace("{value}", pl.col("failure_case").fill_null(""), literal=True))
-        .alias("message"),
-
-        pl.when(pl.col("column").is_in(sorted(identifying)))
-        .then(pl.when(pl.col("failure_case").is_null()).then(None).otherwise(pl.lit(WITHHELD)))
-        .otherwise(pl.col("failure_case"))
-        .alias("raw_value"),
-        pl.when(pl.col("column").is_in(sorted(required)))
-        .then(pl.lit(ROW_REJECTED))
-        .otherwise(pl.lit(VALUE_REMOVED))
-        .alias("action"),
-    ).select(list(ISSUE_SCHEMA))
-
+    rules = [rule for column in present for rule in _column_rules(column)]
+    issues = _issues(frame, rules)
     rejected = issues.filter(pl.col("action") == ROW_REJECTED).get_column(ROW_NUMBER).unique().sort()
     removed = issues.filter(pl.col("action") == VALUE_REMOVED).select(ROW_NUMBER, "column")
-    kept = frame.filter(~pl.col(ROW_NUMBER).is_in(rejected.implode()))
+    kept = frame.filter(~pl.col(ROW_NUMBER).is_in(rejected.implode())) if rejected.len() else frame
     kept = _remove_values(kept, removed)
     duplicates = _duplicate_keys(kept, contract, seen or SeenKeys())
     if duplicates.height:
@@ -130,7 +114,57 @@ def validate(frame: pl.DataFrame, contract: FeedContract, seen: SeenKeys | None 
         rejected = pl.concat([rejected, duplicates.get_column(ROW_NUMBER)]).unique().sort()
         kept = kept.filter(~pl.col(ROW_NUMBER).is_in(duplicates.get_column(ROW_NUMBER).implode()))
     valid = kept.select(ROW_NUMBER, *[_typed(c) for c in present])
-    return ValidationResult(valid=valid, issues=issues.sort(ROW_NUMBER), rejected_row_numbers=rejected)
+    return ValidationResult(valid=valid, issues=issues.sort(ROW_NUMBER, maintain_order=True), rejected_row_numbers=rejected)
+
+
+def _issues(frame: pl.DataFrame, rules: list[_Rule]) -> pl.DataFrame:
+    """One issue per (row, failed rule), in `ISSUE_SCHEMA`.
+
+    Rules are functions of one value, so each column's rules run on its distinct values, not on every row: the
+    identifier validators (postcode, PNC ID, ...) are costly string work and most columns repeat their values.
+    Only values that fail a rule are then looked up among the rows.
+    """
+    cases: list[pl.LazyFrame] = []
+    for name in dict.fromkeys(rule.column.name for rule in rules):
+        column_rules = [rule for rule in rules if rule.column.name == name]
+        required = [rule for rule in column_rules if rule.rule == REQUIRED]
+        value_rules = [rule for rule in column_rules if rule.rule != REQUIRED]
+        if required and frame.get_column(name).null_count():
+            cases.append(frame.lazy().filter(~required[0].passes).select(_issue_columns(required[0])))
+        if not value_rules:
+            continue
+        distinct = frame.select(pl.col(name).drop_nulls().unique())
+        failing = distinct.select((~rule.passes).alias(str(i)) for i, rule in enumerate(value_rules))
+        for i, rule in enumerate(value_rules):
+            if not failing.get_column(str(i)).any():
+                continue
+            bad = distinct.get_column(name).filter(failing.get_column(str(i)))
+            cases.append(frame.lazy().filter(pl.col(name).is_in(bad.implode())).select(_issue_columns(rule)))
+    if not cases:
+        return pl.DataFrame(schema=ISSUE_SCHEMA)
+    return pl.concat(cases).cast(ISSUE_SCHEMA).collect()
+
+
+def _issue_columns(rule: _Rule) -> list[pl.Expr]:
+    """The issue row for a failure of `rule`: the message names the value, except for identifiers, whose values
+    must not travel into the rejects table (not even inside the message)."""
+    column = rule.column
+    value = pl.col(column.name)
+    if column.column_class is ColumnClass.CONTENT:
+        before, placeholder, after = rule.message.partition("{value}")
+        message = pl.concat_str(pl.lit(before), value.fill_null(""), pl.lit(after)) if placeholder else pl.lit(rule.message)
+        raw_value = value
+    else:
+        message = pl.lit(rule.message.replace("'{value}'", "the value", 1))
+        raw_value = pl.when(value.is_null()).then(None).otherwise(pl.lit(WITHHELD))
+    return [
+        pl.col(ROW_NUMBER),
+        pl.lit(column.name, dtype=pl.String).alias("column"),
+        pl.lit(rule.rule, dtype=pl.String).alias("rule"),
+        message.cast(pl.String).alias("message"),
+        raw_value.cast(pl.String).alias("raw_value"),
+        pl.lit(ROW_REJECTED if column.required else VALUE_REMOVED, dtype=pl.String).alias("action"),
+    ]
 
 
 def _standardise(frame: pl.DataFrame, columns: list[ColumnSpec]) -> pl.DataFrame:
@@ -155,20 +189,17 @@ def _standardise(frame: pl.DataFrame, columns: list[ColumnSpec]) -> pl.DataFrame
     return frame.with_columns(exprs)
 
 
-def _column_schema(column: ColumnSpec, rules: dict[str, _Rule]) -> pa.Column:
-    checks: list[pa.Check] = []
+def _column_rules(column: ColumnSpec) -> list[_Rule]:
+    """The contract's checks of one column, in a fixed order: required, type, codes, pattern, named check, range."""
+    rules: list[_Rule] = []
+    col = pl.col(column.name)
 
     def add(rule: str, message: str, expr: pl.Expr) -> None:
-        check_id = f"{column.name}:{rule}"
-        rules[check_id] = _Rule(column, rule, message)
-        name = column.name
+        # A missing value passes every rule but `required`.
+        rules.append(_Rule(column, rule, message, col.is_null() | expr.fill_null(False)))
 
-        def run(data: pa.PolarsData, _expr: pl.Expr = expr) -> pl.LazyFrame:
-            return data.lazyframe.select(pl.col(name).is_null() | _expr.fill_null(False))
-
-        checks.append(pa.Check(run, error=check_id))
-
-    col = pl.col(column.name)
+    if column.required:
+        rules.append(_Rule(column, REQUIRED, "required value is missing", col.is_not_null()))
     if column.type == "integer":
         add("integer", "'{value}' is not a whole number", col.cast(pl.Int64, strict=False).is_not_null())
     elif column.type == "decimal":
@@ -198,22 +229,7 @@ def _column_schema(column: ColumnSpec, rules: dict[str, _Rule]) -> pa.Column:
         add("minimum", f"'{{value}}' is below the minimum {column.min:g}", col.cast(pl.Float64, strict=False) >= column.min)
     if column.max is not None:
         add("maximum", f"'{{value}}' is above the maximum {column.max:g}", col.cast(pl.Float64, strict=False) <= column.max)
-    return pa.Column(pl.String, nullable=not column.required, checks=checks, required=column.required)
-
-
-def _failure_cases(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> pl.DataFrame:
-    empty = pl.DataFrame(schema={"failure_case": pl.String, "column": pl.String, "check": pl.String, "index": pl.UInt32})
-    try:
-        schema.validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as errors:
-        cases = errors.failure_cases
-        return cases.select(
-            pl.col("failure_case").cast(pl.String),
-            pl.col("column").cast(pl.String),
-            pl.col("check").cast(pl.String),
-            pl.col("index").cast(pl.UInt32),
-        ).filter(pl.col("index").is_not_null())
-    return empty
+    return rules
 
 
 def _remove_values(frame: pl.DataFrame, removed: pl.DataFrame) -> pl.DataFrame:

@@ -198,14 +198,16 @@ def bloom_encode(
     new_columns: list[pl.Series] = []
     for column, kind in columns.items():
         check_kind(kind)
-        names = df.lazy().select(normalise_name(pl.col(column)).alias("name")).collect()
-        distinct = names.get_column("name").drop_nulls().unique()
         out_name = f"{column}{suffix}"
+        # Normalising (Unicode decomposition, regexes) runs once per distinct raw value, not per row; rows get
+        # their filter by one join on the raw value (a missing value joins the null row, whose filter is null).
+        raw = df.lazy().select(pl.col(column).unique()).with_columns(normalise_name(pl.col(column)).alias("name")).collect()
+        distinct = raw.get_column("name").drop_nulls().unique()
         if distinct.is_empty():
             new_columns.append(pl.Series(out_name, [None] * df.height, dtype=BLOOM_DTYPE))
             continue
-        lookup = encode_distinct(distinct, kind, bloom_key)
-        joined = names.join(lookup, on="name", how="left", maintain_order="left")
+        lookup = raw.join(encode_distinct(distinct, kind, bloom_key), on="name", how="left").drop("name")
+        joined = df.select(column).join(lookup, on=column, how="left", maintain_order="left", nulls_equal=True)
         new_columns.append(joined.get_column("bloom").alias(out_name))
     result = df.with_columns(new_columns)
     if drop_source:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import polars as pl
 
 from privacy.keys import PseudonymisationKey
-from privacy.tokens import resolve_key, tokenise_expr_values
+from privacy.tokens import column_tokens, resolve_key
 
 DOB = "dob"
 DOB_YEAR_MONTH = "dob_year_month"
@@ -78,19 +78,18 @@ def dob_tokens(
     names = dob_columns(prefix)
     date = pl.col(column).cast(pl.Date)
     iso = "%Y-%m-%d"
-    result = df.with_columns(
-        date.dt.strftime("%Y-%m").alias(names["year_month"]),
-        tokenise_expr_values(df, date.dt.strftime(iso), DOB, derived, name=names["token"]),
-        tokenise_expr_values(
-            df, swapped_date(date).dt.strftime(iso), DOB, derived, name=names["swapped_token"]
-        ),
-        tokenise_expr_values(
-            df, date.dt.strftime("%Y-%m"), DOB_YEAR_MONTH, derived, name=names["year_month_token"]
-        ),
-        tokenise_expr_values(
-            df, date.dt.strftime("%m-%d"), DOB_MONTH_DAY, derived, name=names["month_day_token"]
-        ),
+    tokens = column_tokens(
+        df,
+        column,
+        {
+            names["token"]: (date.dt.strftime(iso), DOB),
+            names["swapped_token"]: (swapped_date(date).dt.strftime(iso), DOB),
+            names["year_month_token"]: (date.dt.strftime("%Y-%m"), DOB_YEAR_MONTH),
+            names["month_day_token"]: (date.dt.strftime("%m-%d"), DOB_MONTH_DAY),
+        },
+        derived,
     )
+    result = df.with_columns(date.dt.strftime("%Y-%m").alias(names["year_month"]), *tokens.iter_columns())
     if drop_source:
         result = result.drop(column)
     return result

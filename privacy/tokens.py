@@ -1,4 +1,4 @@
-"""Keyed tokens: HMAC-SHA256 pseudonyms for exact-match linkage, computed vectorised in DuckDB.
+"""Keyed tokens: HMAC-SHA256 pseudonyms for exact-match linkage, computed once per distinct value.
 
 Token definition (the contract every consumer can rely on)::
 
@@ -17,11 +17,12 @@ values that normalise to null (blank, unparseable) get a null token, never a tok
 default values that fail their identifier's check digit also get a null token, so typos and junk cannot
 create false links.
 
-Why DuckDB: HMAC(k, m) = SHA256((k ^ opad) || SHA256((k ^ ipad) || m)), and DuckDB 1.5.5's ``sha256`` accepts
-BLOB, ``||`` concatenates BLOBs and ``unhex`` turns the inner hex digest back into bytes, so HMAC is plain
-column arithmetic over the Arrow data (no per-row Python). The padded keys are bound as query parameters,
-never formatted into SQL text. Tokens are computed once per distinct value and joined back, which makes
-low-cardinality kinds (dates, postcodes) almost free.
+How: HMAC(k, m) = SHA256((k ^ opad) || SHA256((k ^ ipad) || m)). The two padded key blocks (with the kind and
+separator appended to the inner one) are hashed once per call, and each value then costs one ``copy`` of those
+SHA-256 states plus one compression each, in OpenSSL through ``hashlib``: about 0.8 microseconds per value on one
+core. That measured 2.5 times faster than the same HMAC as SQL column arithmetic in DuckDB on two cores (hex
+round trips), and needs no per-call connection (about 10 ms each, which dominated small deliveries). Tokens are
+computed once per distinct value and joined back, which makes low-cardinality kinds (dates, postcodes) almost free.
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ import hmac
 import re
 from collections.abc import Callable, Mapping
 
-import duckdb
 import polars as pl
 
 from privacy.identifiers import is_valid_nhs_number, is_valid_pnc_id, is_valid_postcode, is_valid_upn
@@ -47,6 +47,10 @@ from privacy.normalise import (
 
 TOKEN_HEX_CHARS = 32
 TOKEN_SUFFIX = "_token"
+# Above this share of distinct values per row, tokens are computed row by row rather than per distinct value and
+# joined back: measured on 250,000 unique record keys, the distinct pass and join cost 0.6 us a row against
+# 0.8 us for a keyed hash, so they only pay off when values repeat.
+MOSTLY_UNIQUE = 0.9
 SHA256_BLOCK_BYTES = 64
 _IPAD = 0x36
 _OPAD = 0x5C
@@ -80,11 +84,6 @@ VALIDATORS: Mapping[str, Callable[[pl.Expr], pl.Expr]] = {
     PNC_ID: is_valid_pnc_id,
     POSTCODE: is_valid_postcode,
 }
-
-# The HMAC as DuckDB SQL over a column ``v`` of normalised values. $inner = (k ^ ipad) || kind || 0x00 and
-# $outer = k ^ opad are secret: they are bound as parameters so they never appear in SQL text or query logs.
-_HMAC_SQL = f"substr(sha256($outer || unhex(sha256($inner || encode(v)))), 1, {TOKEN_HEX_CHARS})"
-
 
 def check_kind(kind: str) -> str:
     """Return ``kind`` if it is a valid identifier kind (lower snake case), else raise ValueError."""
@@ -123,38 +122,58 @@ def token_for(value: str | None, kind: str, key: PseudonymisationKey | bytes) ->
 
 
 def hmac_tokens(values: pl.Series, kind: str, key: bytes) -> pl.DataFrame:
-    """Tokens for distinct, non-null strings: a frame with columns ``value`` and ``token`` (order not kept).
+    """Tokens for strings: a frame with columns ``value`` and ``token``, row for row with ``values`` (null stays
+    null). Pass distinct values: each one costs a keyed hash.
 
-    ``key`` is the derived key. Runs in a private in-memory DuckDB connection that is closed on return, so
-    the bound key pads do not outlive the call.
+    ``key`` is the derived key. Byte-identical to ``token_for`` (and to ``hmac.new``): the inner and outer
+    SHA-256 states below are exactly HMAC's, prepared once instead of once per value. They are local to this
+    call, so the key-dependent states do not outlive it.
     """
     inner_pad, outer_pad = _hmac_pads(key)
-    frame = pl.DataFrame({"v": values.cast(pl.String)}).to_arrow()
-    con = duckdb.connect()
-    try:
-        con.execute("SET enable_progress_bar = false")
-        # Output order is irrelevant (we join back on the value), so let DuckDB parallelise freely.
-        con.execute("SET preserve_insertion_order = false")
-        con.register("vrlake_values", frame)
-        result = con.execute(
-            f"SELECT v AS value, {_HMAC_SQL} AS token FROM vrlake_values",
-            {"inner": inner_pad + check_kind(kind).encode() + _KIND_SEPARATOR, "outer": outer_pad},
-        ).to_arrow_table()
-    finally:
-        con.close()
-    return pl.from_arrow(result)  # type: ignore[return-value]
+    inner = hashlib.sha256(inner_pad + check_kind(kind).encode() + _KIND_SEPARATOR)
+    outer = hashlib.sha256(outer_pad)
+    strings = values.cast(pl.String)
+    inner_copy, outer_copy = inner.copy, outer.copy
+
+    def token(message: bytes | None) -> str | None:
+        if message is None:
+            return None
+        digest = inner_copy()
+        digest.update(message)
+        result = outer_copy()
+        result.update(digest.digest())
+        return result.hexdigest()[:TOKEN_HEX_CHARS]
+
+    # Binary gives the UTF-8 bytes without a Python-level encode per value.
+    tokens = [token(m) for m in strings.cast(pl.Binary).to_list()]
+    return pl.DataFrame({"value": strings, "token": pl.Series(tokens, dtype=pl.String)})
 
 
-def tokenise_expr_values(df: pl.DataFrame, value: pl.Expr, kind: str, key: bytes, *, name: str) -> pl.Series:
-    """Token per row for an expression of normalised strings (null stays null), aligned with ``df``'s rows."""
+def column_tokens(
+    df: pl.DataFrame, column: str, outputs: Mapping[str, tuple[pl.Expr, str]], key: bytes
+) -> pl.DataFrame:
+    """Tokens derived from one column, row for row with ``df``: a frame with one column per ``outputs`` entry.
+
+    ``outputs`` maps an output name to (expression of normalised strings that reads only ``column``, kind); a
+    null expression value gets a null token. Expressions and keyed hashes run once per *distinct* value of
+    ``column`` and rows get their tokens by one join, so the cost follows the column's cardinality (a few
+    thousand postcodes or dates), not the row count, and costly normalisers and validators become almost free.
+    A column whose values are nearly all distinct (record keys, person ids) would pay for the distinct pass
+    and the join without saving any hashing, so it is computed row by row instead; the tokens are identical.
+    """
+    mostly_unique = df.select(pl.col(column).approx_n_unique()).item() > MOSTLY_UNIQUE * df.height
+    source = df.lazy().select(column) if mostly_unique else df.lazy().select(pl.col(column).unique())
     # Lazy so polars eliminates the repeated normalisation sub-expressions inside validators (~5x faster).
-    values = df.lazy().select(value.cast(pl.String).alias("value")).collect()
-    distinct = values.get_column("value").drop_nulls().unique()
-    if distinct.is_empty():
-        return pl.Series(name, [None] * df.height, dtype=pl.String)
-    lookup = hmac_tokens(distinct, kind, key)
-    joined = values.join(lookup, on="value", how="left", maintain_order="left")
-    return joined.get_column("token").alias(name)
+    table = source.with_columns(expr.cast(pl.String).alias(name) for name, (expr, _) in outputs.items()).collect()
+    table = table.with_columns(
+        hmac_tokens(table.get_column(name), kind, key).get_column("token").alias(name)
+        for name, (_, kind) in outputs.items()
+    )
+    if mostly_unique:
+        return table.select(list(outputs))
+    # nulls_equal: a missing source value joins the distinct row computed for null (whose tokens are null).
+    joined = df.select(column).join(table, on=column, how="left", maintain_order="left", nulls_equal=True)
+    return joined.select(list(outputs))
 
 
 def tokenise(
@@ -178,7 +197,7 @@ def tokenise(
     into the lake. Pass ``drop_source=False`` only when a later step still needs the cleartext in memory.
     """
     derived = resolve_key(key)
-    new_columns: list[pl.Series] = []
+    new_columns: list[pl.DataFrame] = []
     for column, kind in columns.items():
         check_kind(kind)
         raw = pl.col(column)
@@ -188,8 +207,8 @@ def tokenise(
         validate = VALIDATORS.get(kind)
         if null_invalid and validate is not None:
             value = pl.when(validate(raw).fill_null(False)).then(value)
-        new_columns.append(tokenise_expr_values(df, value, kind, derived, name=f"{column}{suffix}"))
-    result = df.with_columns(new_columns)
+        new_columns.append(column_tokens(df, column, {f"{column}{suffix}": (value, kind)}, derived))
+    result = df.with_columns(column for tokens in new_columns for column in tokens.iter_columns())
     if drop_source:
         result = result.drop(list(columns))
     return result

@@ -119,3 +119,31 @@ def test_a_file_streamed_in_small_batches_loads_and_rejects_exactly_as_a_whole_f
     rejects = streamed.table("ops/rejects").sort("line_number")
     assert rejects.select("line_number", "rule").rows() == [(7, "code"), (8, "duplicate_record")]
     assert accounting_problems(streamed.store, load_contracts()["police_nominals"]) == []
+
+
+def test_a_failure_while_protecting_a_later_batch_leaves_the_lake_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Batches are protected in a background thread; its failure must still stop the load before any commit.
+    from dataclasses import replace
+
+    from privacy.protect import IdentifierLeak
+
+    lake = make_lake(tmp_path)
+    lake.context = replace(lake.context, batch_rows=2)
+    path = lake.drop("police", "police_nominals_2026-10.csv", nominals_csv(7))
+    real_protect = ingest_module.protect
+    batches: list[int] = []
+
+    def leak_on_third_batch(valid: pl.DataFrame, *args: object, **kwargs: object) -> pl.DataFrame:
+        batches.append(valid.height)
+        if len(batches) == 3:
+            raise IdentifierLeak("simulated")
+        return real_protect(valid, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ingest_module, "protect", leak_on_third_batch)
+    with pytest.raises(IdentifierLeak):
+        ingest_file(lake.context, path)
+    assert lake.bronze("police_nominals").height == 0
+    assert lake.table("ops/deliveries").height == 0
+    assert lake.store.exists("landing", path), "the original stays in the drop zone"
