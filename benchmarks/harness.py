@@ -236,10 +236,12 @@ class Benchmark:
     """One benchmark run at one scale: the stages in order, the figures collected as they come."""
 
     def __init__(
-        self, scale: Scale, work: Path, progress: Callable[[str], None], failed_logs: Path | None = None
+        self, scale: Scale, work: Path, progress: Callable[[str], None], failed_logs: Path | None = None,
+        reuse_synth: Path | None = None,
     ) -> None:
         self.scale = scale
         self.work = work
+        self.reuse_synth = reuse_synth
         self.runner = StageRunner(work, bench_environment(work, secrets.token_hex(32)), progress, failed_logs)
         self.figures: list[StageFigure] = []
         self.notes: list[str] = []
@@ -280,12 +282,20 @@ class Benchmark:
                         wall_seconds=time.perf_counter() - clock, notes=self.notes)
 
     def synth(self) -> dict[str, Any] | None:
-        out = self.work / "synth"
+        out, truth = self.work / "synth", self.work / "truth" / "truth.csv"
+        if self.reuse_synth is not None:
+            # An area generated earlier for this scale (generation is deterministic): read in place, never changed.
+            out, truth = self.reuse_synth, self.reuse_synth / "truth.csv"
         spec = {"people": self.scale.people, "seed": self.scale.seed, "months": self.scale.months + 1,
-                "end_period": DELIVERY_PERIOD, "out": str(out), "truth": str(self.work / "truth" / "truth.csv")}
-        run = self.runner.run("synth", spec, f"synth: {self.scale.people:,} people, {self.scale.months + 1} months")
+                "end_period": DELIVERY_PERIOD, "out": str(out), "truth": str(truth),
+                "reuse": self.reuse_synth is not None}
+        run = self.runner.run("synth", spec, f"synth: {self.scale.people:,} people, {self.scale.months + 1} months"
+                              + (f" (reusing {out})" if self.reuse_synth is not None else ""))
         result = run.result
-        self.add(_figure("synth", SETUP, run, rows=result.get("rows"), bytes=result.get("bytes")))
+        figure = self.add(_figure("synth", SETUP, run, rows=result.get("rows"), bytes=result.get("bytes")))
+        if result.get("reused"):
+            figure.seconds = figure.cpu_seconds = None
+            figure.note = f"reused the area generated earlier in {out}: generation not timed in this run"
         return result if run.status == OK else None
 
     def setup(self, synth: dict[str, Any]) -> bool:
@@ -412,15 +422,17 @@ class Benchmark:
 
 def run_benchmark(
     scale: Scale, *, progress: Callable[[str], None] = lambda _: None, work_root: Path | None = None,
-    keep: bool = False, failed_logs: Path | None = None,
+    keep: bool = False, failed_logs: Path | None = None, reuse_synth: Path | None = None,
 ) -> BenchRun:
     """Run the benchmark at ``scale`` in a temporary folder (removed afterwards unless ``keep``).
 
     ``failed_logs``: where to copy the whole output of any stage that fails (the figures carry its last lines).
+    ``reuse_synth``: a synthetic area generated earlier for this scale (a kept run's ``synth/`` with its
+    ``truth.csv``), used in place of generating one; refused unless its manifest matches the scale.
     """
     work = Path(tempfile.mkdtemp(prefix=f"vrlake-bench-{scale.name}-", dir=work_root))
     try:
-        result = Benchmark(scale, work, progress, failed_logs).run()
+        result = Benchmark(scale, work, progress, failed_logs, reuse_synth).run()
     finally:
         if not keep:
             shutil.rmtree(work, ignore_errors=True)

@@ -80,11 +80,17 @@ def stage_synth(spec: dict[str, Any]) -> dict[str, Any]:
     out = Path(spec["out"])
     config = SynthConfig(people=spec["people"], seed=spec["seed"], months=spec["months"], end_period=spec["end_period"])
     clock = Clock()
-    result = generate(config, out, Path(spec["truth"]))
+    reused = spec.get("reuse", False)
+    if reused:
+        manifest = reused_synth_manifest(out, Path(spec["truth"]), config)
+        paths = [out / relative for relative in manifest.get("files", {})]
+    else:
+        result = generate(config, out, Path(spec["truth"]))
+        manifest, paths = result.manifest, result.files
     timed = clock.figures()
-    rows_by_file: dict[str, int] = result.manifest.get("files", {})
+    rows_by_file: dict[str, int] = manifest.get("files", {})
     files = []
-    for path in result.files:
+    for path in paths:
         relative = path.relative_to(out).as_posix()
         landing = path.relative_to(out / "landing").as_posix()
         files.append(
@@ -104,7 +110,25 @@ def stage_synth(spec: dict[str, Any]) -> dict[str, Any]:
         "files": files,
         "reference": str(out / "reference"),
         "periods": list(config.window.periods),
+        "reused": bool(reused),
     }
+
+
+def reused_synth_manifest(out: Path, truth: Path, config: Any) -> dict[str, Any]:
+    """The manifest of an area generated earlier in ``out``, refused unless it is the one ``config`` would
+    generate (same people, seed, months and end period: generation is deterministic per config) and complete."""
+    path = out / "synth_manifest.json"
+    if not path.is_file() or not truth.is_file():
+        raise ValueError(f"{out} is not a synthetic area with its truth ({path.name} and {truth} are needed)")
+    manifest = json.loads(path.read_text("utf-8"))
+    wanted = {k: getattr(config, k) for k in ("people", "seed", "months", "end_period")}
+    found = {k: manifest.get("parameters", {}).get(k) for k in wanted}
+    if found != wanted:
+        raise ValueError(f"{out} was generated with {found}, not this scale's {wanted}")
+    missing = [name for name in manifest.get("files", {}) if not (out / name).is_file()]
+    if missing:
+        raise ValueError(f"{out} lacks {len(missing)} of its generated files, e.g. {missing[0]}")
+    return manifest
 
 
 def stage_setup(spec: dict[str, Any]) -> dict[str, Any]:

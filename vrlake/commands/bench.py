@@ -31,6 +31,13 @@ def command(
     out: Annotated[Path, typer.Option(help="Folder for bench_<scale>.json and bench_<scale>.md.")] = Path(
         "bench-output"
     ),
+    reuse_synth: Annotated[
+        Path | None,
+        typer.Option(
+            help="Reuse a synthetic area generated earlier for this scale (its folder, holding synth_manifest.json, "
+            "landing/, reference/ and truth.csv) instead of generating it: the force area takes about 25 minutes.",
+        ),
+    ] = None,
 ) -> None:
     """Benchmark the whole pipeline at a scale: seconds, rows/s, MB/s, peak RSS and ratios to baselines."""
     from rich.console import Console
@@ -61,7 +68,7 @@ def command(
             console.log(text, highlight=False)
 
         if isinstance(chosen, harness.Scale):
-            run = harness.run_benchmark(chosen, progress=progress, failed_logs=out / "logs")
+            run = harness.run_benchmark(chosen, progress=progress, failed_logs=out / "logs", reuse_synth=reuse_synth)
             rendered, data, markdown = results.rich_run(run), run.as_dict(), results.markdown_run(run)
             failed = any(f.status == results.FAILED for f in run.figures)
         else:

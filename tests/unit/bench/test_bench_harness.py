@@ -167,3 +167,20 @@ def test_dbt_stage_runs_the_refresh_build_without_unit_tests(tmp_path: Path, mon
     stages.stage_dbt({"target_path": str(tmp_path)})
     assert seen == [[*dbt_build_args(), "--quiet"]]
     assert seen[0][:3] == ["build", "--exclude", "resource_type:unit_test"]
+
+
+def test_a_synthetic_area_generated_earlier_is_reused_only_for_its_own_scale(tmp_path: Path):
+    from benchmarks.stages import stage_synth
+
+    spec = {"people": 300, "seed": 7, "months": 2, "end_period": "2026-09", "out": str(tmp_path / "area"),
+            "truth": str(tmp_path / "area" / "truth.csv")}
+    generated = stage_synth(spec)
+    reused = stage_synth({**spec, "reuse": True})
+    assert reused["reused"] and not generated["reused"]
+    listed = [sorted((f["path"], f["rows"], f["period"]) for f in run["files"]) for run in (reused, generated)]
+    assert listed[0] == listed[1] and len(listed[0]) >= 5
+    with pytest.raises(ValueError, match="generated with"):
+        stage_synth({**spec, "people": 400, "reuse": True})
+    Path(generated["files"][0]["path"]).unlink()
+    with pytest.raises(ValueError, match="lacks 1 of its generated files"):
+        stage_synth({**spec, "reuse": True})
