@@ -413,9 +413,10 @@ class Benchmark:
         notes = []
         if any(f.stage == "dbt" and f.phase == DELIVERY and f.measured for f in self.figures):
             notes.append(
-                "On a delivery dbt copies only the new deliveries into the incremental staging tables, but the "
-                "person-level models and the marts downstream are tables rebuilt from all history, and every data "
-                "test re-checks all history (see the delivery table)."
+                "On a delivery dbt copies and tests only the new deliveries in the incremental staging tables, "
+                "but the person-level models and the marts downstream are rebuilt from all history (a person's "
+                "age and home area, hotspot ranks and area totals can change with any delivery), and their tests "
+                "check whole tables (see the delivery table)."
             )
         return notes
 

@@ -52,3 +52,12 @@
         {%- endfor %}
     {%- endif %}
 {%- endmacro %}
+
+{#
+    When this run wrote a row: the run's start time (the same value for every model and test of one dbt
+    invocation), as a plain timestamp literal, which DuckDB and Spark read alike. Stored as `loaded_at` by the
+    incremental staging models so their data tests can check only the rows this run loaded (macros/test_scope.sql).
+#}
+{% macro run_loaded_at() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
+{%- endmacro %}

@@ -28,7 +28,7 @@ agencies as (
         person_key,
         factor_code,
         observation_period_start,
-        {{ dbt.listagg('source_agency', "';'", 'order by source_agency') }} as source_agencies,
+        {{ sorted_listagg('source_agency', "';'") }} as source_agencies,
         count(*) as agency_count
     from (
         select distinct person_key, factor_code, observation_period_start, source_agency from evidence
@@ -43,7 +43,7 @@ feeds as (
         person_key,
         factor_code,
         observation_period_start,
-        {{ dbt.listagg('source_feed', "';'", 'order by source_feed') }} as source_feeds
+        {{ sorted_listagg('source_feed', "';'") }} as source_feeds
     from (
         select distinct person_key, factor_code, observation_period_start, source_feed from evidence
     ) as distinct_feeds

@@ -7,9 +7,12 @@ Then a second round of deliveries lands the way ingestion and linkage write them
 - a probation snapshot re-delivered for February: ingestion replaces the period, so the old delivery's rows leave
   bronze and the new delivery's arrive;
 - the January ED attendances ingested again (same delivery id, new ingestion time) with one attendance corrected;
-- linkage merges two people (person-11's record now belongs to person-10) and links the new victim.
+- linkage merges two people (person-11's record now belongs to person-10), splits one (person-5's ED attendance
+  moves to a new person) and links the new victim.
 
-The incremental refresh must then equal a `--full-refresh` build of the same lake, relation by relation.
+The incremental refresh must then equal a `--full-refresh` build of the same lake, relation by relation (apart
+from staging's ``loaded_at``), and its data tests on the incremental staging models must have checked only the
+rows it loaded, while every test downstream checked whole tables.
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ from tests.integration.dbt.lake_scenario import (
 from vrlake.warehouse import dbt_build_args
 
 COMPARED_SCHEMAS: Final = ("staging", "intermediate", "conformed", "marts")
+SPLIT_PERSON: Final = "person-5-split"
+LOADED_AT: Final = "loaded_at"
+"""The incremental staging models' record of the run that copied a row (it scopes their data tests)."""
 INCREMENTAL_STAGING: Final = (
     "stg_police__occurrences",
     "stg_police__nominals",
@@ -114,6 +120,9 @@ def deliver_second_round(repo_root: Path, lake: str) -> None:
     merged = index.with_columns(
         pl.when(pl.col("person_key") == token("person", "person-11"))
         .then(pl.lit(token("person", "person-10")))
+        # the split: person-5's ED attendance turns out to be someone else's, a person new to the index
+        .when(pl.col("_record_key") == token("att", "att-5"))
+        .then(pl.lit(token("person", SPLIT_PERSON)))
         .otherwise(pl.col("person_key"))
         .alias("person_key")
     )
@@ -140,8 +149,20 @@ def _relations(warehouse: Path) -> list[tuple[str, str]]:
 
 
 def _rows(warehouse: Path, schema: str, name: str) -> list[tuple[Any, ...]]:
-    """The relation's rows as a sorted multiset (row order is not content)."""
-    return sorted(query(warehouse, f'select * from "{schema}"."{name}"'), key=repr)  # names from the catalogue
+    """The relation's rows as a sorted multiset (row order is not content), without ``LOADED_AT``: when a row was
+    copied differs between the two warehouses by design; everything else must not."""
+    columns = [
+        column
+        for (column,) in query(
+            warehouse,
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ?"
+            " order by ordinal_position",
+            [schema, name],
+        )
+        if column != LOADED_AT
+    ]
+    selected = ", ".join(f'"{column}"' for column in columns)  # names from the catalogue
+    return sorted(query(warehouse, f'select {selected} from "{schema}"."{name}"'), key=repr)
 
 
 def _build(project_dir: Path, home: DbtHome, *, full_refresh: bool = False) -> None:
@@ -179,6 +200,67 @@ def test_routine_refresh_selects_only_new_deliveries(second_round: tuple[DbtHome
         assert "not exists" not in _compiled(rebuilt, model), f"{model} ignored --full-refresh"
 
 
+def _test_results(home: DbtHome) -> list[dict[str, Any]]:
+    """The data tests of the home's last dbt command: the model each tests, its compiled SQL and its status."""
+    manifest = json.loads((home.target / "manifest.json").read_text())
+    results = json.loads((home.target / "run_results.json").read_text())["results"]
+    tests = []
+    for result in results:
+        node = manifest["nodes"].get(result["unique_id"], {})
+        if node.get("resource_type") == "test":
+            attached = node.get("attached_node") or ""
+            tests.append({"model": attached.rpartition(".")[2], "sql": result["compiled_code"],
+                          "status": result["status"]})
+    return tests
+
+
+def _loaded_at(warehouse: Path, model: str) -> dict[dt.datetime, set[str]]:
+    """The deliveries of a staging model by the run (loaded_at) that copied them."""
+    by_run: dict[dt.datetime, set[str]] = {}
+    for loaded_at, delivery_id in query(warehouse, f"select distinct loaded_at, delivery_id from staging.{model}"):
+        by_run.setdefault(loaded_at, set()).add(delivery_id)
+    return by_run
+
+
+def test_staging_tests_check_only_the_rows_this_run_loaded(second_round: tuple[DbtHome, DbtHome]) -> None:
+    """A refresh tests the deliveries it loaded, not the feeds' whole history; a full refresh tests every row."""
+    incremental, rebuilt = second_round
+    by_run = _loaded_at(incremental.warehouse, "stg_police__occurrences")
+    assert len(by_run) == 2, "the first round's rows keep the first run's loaded_at"
+    this_run = max(by_run)
+    assert by_run[this_run] == {"d-pol-2026-03"}
+    assert _loaded_at(incremental.warehouse, "stg_health__ed_attendances")[this_run] == {"d-ed-2026-01"}
+    assert _loaded_at(incremental.warehouse, "stg_probation__caseload")[this_run] == {"d-prb-2026-02-v2"}
+    assert len(_loaded_at(rebuilt.warehouse, "stg_police__occurrences")) == 1, "a full refresh loads every row"
+
+    filter_sql = f"loaded_at = cast('{this_run:%Y-%m-%d %H:%M:%S.%f}' as timestamp)"
+    tests = _test_results(incremental)
+    staging = [t for t in tests if t["model"] in INCREMENTAL_STAGING]
+    assert staging and all(filter_sql in t["sql"] for t in staging), "a staging test re-checked all history"
+    downstream = [t for t in tests if t["model"].startswith(("int_", "fct_", "dim_", "mart_"))]
+    assert any(t["model"].startswith("mart_") for t in downstream)
+    assert not [t["model"] for t in downstream if "loaded_at" in t["sql"]], "published output must be fully checked"
+    assert all(t["status"] == "pass" for t in tests)
+
+
+def test_staging_tests_can_check_every_row_on_request(
+    project_dir: Path, second_round: tuple[DbtHome, DbtHome], tmp_path: Path
+) -> None:
+    """`dbt test` apart from a build (e.g. after a seed change) can still check the staging tables whole."""
+    incremental, _ = second_round
+    target = tmp_path / "target"
+    result = run_dbt(
+        project_dir,
+        ["test", "--select", "stg_police__occurrences", "--vars", json.dumps({"staging_tests_all_rows": True})],
+        incremental.env(),
+        target,
+    )
+    assert result.returncode == 0, output_tail(result)
+    tests = _test_results(DbtHome(root=tmp_path, lake_uri=incremental.lake_uri, storage_options={}))
+    assert tests and all(t["model"] == "stg_police__occurrences" and t["status"] == "pass" for t in tests)
+    assert not [t for t in tests if "loaded_at" in t["sql"]]
+
+
 def test_incremental_refresh_equals_a_full_rebuild(second_round: tuple[DbtHome, DbtHome]) -> None:
     incremental, rebuilt = second_round
     relations = _relations(rebuilt.warehouse)
@@ -214,3 +296,12 @@ def test_second_round_reached_the_conformed_models(second_round: tuple[DbtHome, 
         "select count(*) from conformed.fct_violence_event where person_key = ? and source_agency = 'police'",
         [person_10],
     ) == [(1,)]
+    # The split: person-5 keeps the police record, the new person has the ED attendance (in the tables that hold
+    # per-record person keys, not only in the views over them).
+    known = "select is_known_to_police, is_known_to_health from conformed.dim_person where person_key = ?"
+    assert query(warehouse, known, [token("person", "person-5")]) == [(True, False)]
+    assert query(warehouse, known, [token("person", SPLIT_PERSON)]) == [(False, True)]
+    assert query(
+        warehouse, "select person_key from intermediate.int_person_records__unioned where source_feed = ?"
+        " and record_key = ?", ["ed_attendances", token("att", "att-5")],
+    ) == [(token("person", SPLIT_PERSON),)]

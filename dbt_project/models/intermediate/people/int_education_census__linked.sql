@@ -4,7 +4,8 @@ with
 
 census as (
 
-    select * from {{ ref('stg_education__census') }}
+    -- loaded_at is the warehouse's bookkeeping (when the row was copied), not part of the record
+    select {{ star_except('loaded_at') }} from {{ ref('stg_education__census') }}
 
 ),
 

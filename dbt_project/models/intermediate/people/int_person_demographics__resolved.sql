@@ -50,7 +50,7 @@ agencies as (
 
     select
         person_key,
-        {{ dbt.listagg('partner', "';'", 'order by partner') }} as agencies_known_to
+        {{ sorted_listagg('partner', "';'") }} as agencies_known_to
     from (select distinct person_key, partner from records) as distinct_partners
     group by person_key
 

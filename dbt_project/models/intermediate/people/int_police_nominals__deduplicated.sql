@@ -2,7 +2,8 @@ with
 
 records as (
 
-    select * from {{ ref('stg_police__nominals') }}
+    -- loaded_at is the warehouse's bookkeeping (when the row was copied), not part of the record
+    select {{ star_except('loaded_at') }} from {{ ref('stg_police__nominals') }}
 
 ),
 

@@ -7,7 +7,8 @@ with
 
 snapshots as (
 
-    select * from {{ ref('stg_probation__caseload') }}
+    -- loaded_at is the warehouse's bookkeeping (when the row was copied), not part of the record
+    select {{ star_except('loaded_at') }} from {{ ref('stg_probation__caseload') }}
 
 ),
 

@@ -50,7 +50,9 @@ renamed as (
         cast(looked_after as boolean) as is_looked_after,
 
         -- lineage
-        {{ lineage_columns() }}
+        {{ lineage_columns() }},
+        -- this run's start: scopes the data tests to the rows the run loaded (macros/test_scope.sql)
+        {{ run_loaded_at() }} as loaded_at
 
     from source
 

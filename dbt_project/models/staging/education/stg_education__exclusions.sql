@@ -40,7 +40,9 @@ renamed as (
         cast(sessions as integer) as sessions_excluded,
 
         -- lineage
-        {{ lineage_columns() }}
+        {{ lineage_columns() }},
+        -- this run's start: scopes the data tests to the rows the run loaded (macros/test_scope.sql)
+        {{ run_loaded_at() }} as loaded_at
 
     from source
 

@@ -45,7 +45,9 @@ renamed as (
         cast(alcohol_drug_involvement as string) as alcohol_drug_involvement,
 
         -- lineage
-        {{ lineage_columns() }}
+        {{ lineage_columns() }},
+        -- this run's start: scopes the data tests to the rows the run loaded (macros/test_scope.sql)
+        {{ run_loaded_at() }} as loaded_at
 
     from source
 

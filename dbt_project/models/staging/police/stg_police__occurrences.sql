@@ -36,7 +36,9 @@ renamed as (
         cast(child_present as boolean) as is_child_present,
 
         -- lineage
-        {{ lineage_columns() }}
+        {{ lineage_columns() }},
+        -- this run's start: scopes the data tests to the rows the run loaded (macros/test_scope.sql)
+        {{ run_loaded_at() }} as loaded_at
 
     from source
 

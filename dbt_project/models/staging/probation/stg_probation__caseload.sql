@@ -59,7 +59,9 @@ renamed as (
         cast(no_fixed_abode as boolean) as is_no_fixed_abode,
 
         -- lineage
-        {{ lineage_columns() }}
+        {{ lineage_columns() }},
+        -- this run's start: scopes the data tests to the rows the run loaded (macros/test_scope.sql)
+        {{ run_loaded_at() }} as loaded_at
 
     from source
 
