@@ -242,6 +242,9 @@ class Benchmark:
         self.scale = scale
         self.work = work
         self.reuse_synth = reuse_synth
+        # An area generated earlier for this scale (generation is deterministic) is read in place, never changed.
+        self.synth_dir = reuse_synth if reuse_synth is not None else work / "synth"
+        self.truth_file = self.synth_dir / "truth.csv" if reuse_synth is not None else work / "truth" / "truth.csv"
         self.runner = StageRunner(work, bench_environment(work, secrets.token_hex(32)), progress, failed_logs)
         self.figures: list[StageFigure] = []
         self.notes: list[str] = []
@@ -282,10 +285,7 @@ class Benchmark:
                         wall_seconds=time.perf_counter() - clock, notes=self.notes)
 
     def synth(self) -> dict[str, Any] | None:
-        out, truth = self.work / "synth", self.work / "truth" / "truth.csv"
-        if self.reuse_synth is not None:
-            # An area generated earlier for this scale (generation is deterministic): read in place, never changed.
-            out, truth = self.reuse_synth, self.reuse_synth / "truth.csv"
+        out, truth = self.synth_dir, self.truth_file
         spec = {"people": self.scale.people, "seed": self.scale.seed, "months": self.scale.months + 1,
                 "end_period": DELIVERY_PERIOD, "out": str(out), "truth": str(truth),
                 "reuse": self.reuse_synth is not None}
@@ -365,8 +365,8 @@ class Benchmark:
         if phase == FULL and self.wants("linkage_baseline") and figure.measured:
             baseline = self.runner.run(
                 "linkage_baseline",
-                {"synth": str(self.work / "synth"), "view": str(self.work / "synth-history"),
-                 "truth": str(self.work / "truth" / "truth.csv"), "exclude_period": DELIVERY_PERIOD},
+                {"synth": str(self.synth_dir), "view": str(self.work / "synth-history"),
+                 "truth": str(self.truth_file), "exclude_period": DELIVERY_PERIOD},
                 "linkage baseline: Splink on the same records in cleartext",
             )
             base = self.add(_figure("linkage_baseline", BASELINE, baseline, rows=baseline.result.get("records"),

@@ -184,3 +184,13 @@ def test_a_synthetic_area_generated_earlier_is_reused_only_for_its_own_scale(tmp
     Path(generated["files"][0]["path"]).unlink()
     with pytest.raises(ValueError, match="lacks 1 of its generated files"):
         stage_synth({**spec, "reuse": True})
+
+
+def test_every_stage_reads_the_reused_area_and_its_truth(tmp_path: Path):
+    from benchmarks.harness import Benchmark
+
+    area = tmp_path / "area"
+    reused = Benchmark(SCALES["quick"], tmp_path / "work", lambda _: None, reuse_synth=area)
+    fresh = Benchmark(SCALES["quick"], tmp_path / "work", lambda _: None)
+    assert (reused.synth_dir, reused.truth_file) == (area, area / "truth.csv")
+    assert (fresh.synth_dir, fresh.truth_file) == (tmp_path / "work" / "synth", tmp_path / "work" / "truth" / "truth.csv")
