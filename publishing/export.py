@@ -27,6 +27,12 @@ from ingestors.ledger import DeliveryStatus
 from storage import Store
 from vrlake.warehouse import read_only_warehouse
 
+EXCEL_DATA_ROWS = 1_048_575
+"""Rows of data one worksheet holds: Excel's 1,048,576 rows less the header."""
+EXCEL_SHEET_NAME_CHARS = 31
+AUTOFIT_MAX_ROWS = 100_000
+"""Column widths are fitted to the data on sheets up to this size; beyond it fitting costs more than it helps."""
+
 MARTS_ZONE = "marts"
 FINGERPRINT_VERSION = 1
 """Bumped whenever ``content_fingerprint`` changes how it hashes, so every mart is rewritten once afterwards."""
@@ -121,8 +127,28 @@ def _write_files(store: Store, mart: str, frame: pl.DataFrame) -> None:
     store.write_bytes(MARTS_ZONE, f"{mart}.csv", csv_buffer.getvalue())
     with tempfile.TemporaryDirectory() as tmp:
         xlsx = Path(tmp) / f"{mart}.xlsx"
-        frame.write_excel(xlsx, worksheet=mart[:31], autofit=True)
+        _write_workbook(xlsx, mart, frame)
         store.upload_file(MARTS_ZONE, f"{mart}.xlsx", xlsx)
+
+
+def worksheet_names(mart: str, rows: int) -> list[str]:
+    """The worksheets a mart of ``rows`` rows is written to: the mart's name (Excel allows 31 characters), or, when
+    the rows exceed one sheet's limit, ``<name> (1)``, ``<name> (2)``, ... in row order."""
+    parts = max(1, -(-rows // EXCEL_DATA_ROWS))
+    if parts == 1:
+        return [mart[:EXCEL_SHEET_NAME_CHARS]]
+    return [f"{mart[: EXCEL_SHEET_NAME_CHARS - len(f' ({parts})')]} ({i})" for i in range(1, parts + 1)]
+
+
+def _write_workbook(path: Path, mart: str, frame: pl.DataFrame) -> None:
+    """One workbook; a mart too long for one worksheet (a force area's person-level prevalence cells run past a
+    million rows) continues on further sheets, each with the header, so no row is ever cut off."""
+    import xlsxwriter
+
+    with xlsxwriter.Workbook(path) as workbook:
+        for number, name in enumerate(worksheet_names(mart, frame.height)):
+            part = frame.slice(number * EXCEL_DATA_ROWS, EXCEL_DATA_ROWS)
+            part.write_excel(workbook, worksheet=name, autofit=part.height <= AUTOFIT_MAX_ROWS)
 
 
 def publish_mart(store: Store, mart: str, frame: pl.DataFrame, *, force: bool = False) -> PublishedMart:

@@ -107,3 +107,29 @@ def test_force_rewrites_unchanged_content(store: Store) -> None:
 
     assert publish_mart(store, MART, _mart(), force=True).rewritten
     assert _state(store)["delta_version"] == before["delta_version"] + 1
+
+
+def test_a_mart_longer_than_an_excel_sheet_continues_on_further_sheets(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import publishing.export as export
+
+    monkeypatch.setattr(export, "EXCEL_DATA_ROWS", 2)  # as if Excel held two rows a sheet
+    mart = pl.concat([_mart(10), _mart(15)])
+    publish_mart(store, MART, mart)
+    local = tmp_path / "mart.xlsx"
+    local.write_bytes(store.read_bytes(MARTS_ZONE, f"{MART}.xlsx"))
+    sheets = pl.read_excel(local, sheet_id=0, infer_schema_length=0)
+    assert list(sheets) == [f"{MART[:27]} ({i})" for i in (1, 2, 3)]
+    assert [frame.height for frame in sheets.values()] == [2, 2, 2]
+    read_back = pl.concat(sheets.values()).get_column("events_display").to_list()
+    assert read_back == mart.get_column("events_display").to_list()
+
+
+def test_worksheet_names_fit_excels_limit() -> None:
+    from publishing.export import EXCEL_DATA_ROWS, worksheet_names
+
+    long_name = "mart_factor_prevalence_by_area_age_sex"
+    assert worksheet_names(long_name, 10) == [long_name[:31]]
+    names = worksheet_names(long_name, 12 * EXCEL_DATA_ROWS + 1)
+    assert len(names) == 13 and len(set(names)) == 13 and all(len(n) <= 31 for n in names)
