@@ -78,6 +78,8 @@ class DisclosureRule:
 
     def problem(self, value: float) -> str | None:
         """Why a published count is unsafe, or None when it is safe."""
+        if not math.isfinite(value):
+            return "not a finite number in a count column"
         if value != int(value):
             return "not a whole number in a count column"
         number = int(value)
@@ -151,28 +153,80 @@ def count_columns(frame: pl.DataFrame) -> list[str]:
 
 
 def scan_frame(frame: pl.DataFrame, source: str, rule: DisclosureRule) -> tuple[int, list[UnsafeCell]]:
-    """Check every count cell (and its display cell) of one table. Returns (cells checked, unsafe cells)."""
+    """Check every count cell (and its display cell) of one table. Returns (cells checked, unsafe cells).
+
+    A force area publishes millions of count cells, so cells are first sorted in one vectorised pass into those
+    that are certainly safe (a whole number that is 0 or publishable, shown exactly, or empty and shown as the
+    marker) and the rest; only the rest are judged cell by cell, by the same rules and with the same reasons.
+    The pass errs one way only: a cell it cannot prove safe is judged individually.
+    """
     unsafe: list[UnsafeCell] = []
     checked = 0
     for column in count_columns(frame):
-        values = frame.get_column(column)
         display_name = f"{column}{DISPLAY_SUFFIX}"
-        displays = frame.get_column(display_name).cast(pl.String) if display_name in frame.columns else None
-        for index, value in enumerate(values.to_list()):
-            checked += 1
-            number = _as_number(value)
-            if value is not None and number is None:
-                unsafe.append(
-                    UnsafeCell(source, column, index + 1, str(value), "not a number in a count column")
-                )
-                continue
-            if number is not None and (reason := rule.problem(number)):
-                unsafe.append(UnsafeCell(source, column, index + 1, str(value), reason))
-            if displays is not None:
-                shown = displays[index]
-                if (reason := _display_problem(shown, number, rule)) is not None:
-                    unsafe.append(UnsafeCell(source, display_name, index + 1, str(shown), reason))
+        has_display = display_name in frame.columns
+        checked += frame.height
+        doubtful = (
+            frame.select(
+                pl.int_range(pl.len()).alias("__row"),
+                pl.col(column).alias("__value"),
+                (pl.col(display_name).cast(pl.String) if has_display else pl.lit(None, pl.String)).alias("__shown"),
+                _certainly_safe(frame.schema[column], column, display_name if has_display else None, rule)
+                .alias("__safe"),
+            )
+            .filter(~pl.col("__safe"))
+        )
+        for index, value, shown in doubtful.select("__row", "__value", "__shown").iter_rows():
+            unsafe.extend(_cell_problems(source, column, index, value, shown if has_display else _NO_DISPLAY, rule))
     return checked, unsafe
+
+
+_NO_DISPLAY: Final = object()
+_WHOLE_NUMBER_TEXT: Final = r"^[0-9]{1,15}$"
+
+
+def _certainly_safe(dtype: pl.DataType, column: str, display: str | None, rule: DisclosureRule) -> pl.Expr:
+    """True for cells that are safe beyond doubt; False (never null) for every other cell."""
+    value = pl.col(column)
+    if dtype.is_integer():
+        number = value.cast(pl.Int64)
+    elif dtype.is_float():
+        number = pl.when(value.is_finite() & (value == value.floor()) & (value.abs() < 1e15)).then(
+            value.cast(pl.Int64)
+        )
+    elif dtype == pl.String:
+        text = value.str.strip_chars()
+        number = pl.when(text.str.contains(_WHOLE_NUMBER_TEXT)).then(text.cast(pl.Int64, strict=False))
+    else:
+        return pl.lit(False)
+    publishable = (number == 0) | (
+        (number > rule.suppress_max) & (number >= rule.min_publishable) & (number % rule.rounding_base == 0)
+    )
+    if display is None:
+        return (value.is_null() | publishable).fill_null(False)
+    shown = pl.col(display).cast(pl.String).str.strip_chars()
+    shown_number = pl.when(shown.str.contains(_WHOLE_NUMBER_TEXT)).then(shown.cast(pl.Int64, strict=False))
+    return (
+        pl.when(value.is_null())
+        .then(shown == rule.marker)
+        .otherwise(publishable & (shown_number == number))
+        .fill_null(False)
+    )
+
+
+def _cell_problems(
+    source: str, column: str, index: int, value: Any, shown: Any, rule: DisclosureRule
+) -> list[UnsafeCell]:
+    """The unsafe findings for one count cell and (unless ``shown`` is ``_NO_DISPLAY``) its display cell."""
+    number = _as_number(value)
+    if value is not None and number is None:
+        return [UnsafeCell(source, column, index + 1, str(value), "not a number in a count column")]
+    problems = []
+    if number is not None and (reason := rule.problem(number)):
+        problems.append(UnsafeCell(source, column, index + 1, str(value), reason))
+    if shown is not _NO_DISPLAY and (reason := _display_problem(shown, number, rule)) is not None:
+        problems.append(UnsafeCell(source, f"{column}{DISPLAY_SUFFIX}", index + 1, str(shown), reason))
+    return problems
 
 
 def _as_number(value: Any) -> float | None:
