@@ -464,20 +464,23 @@ def mart_relations(manifest_path: Path) -> list[tuple[str, str, str]]:
 def stage_publish(spec: dict[str, Any]) -> dict[str, Any]:
     """Publish every mart dbt built, as the publishing assets do: files rewritten only for marts whose content
     changed, every manifest refreshed."""
-    from publishing.export import publish_mart, read_mart
+    from publishing.export import publish_mart, read_mart, xlsx_max_rows
 
     store = _store()
     marts = mart_relations(Path(spec["target_path"]) / "manifest.json")
+    max_workbook_rows = xlsx_max_rows(os.environ)
     clock = Clock()
     rows = 0
     rewritten: list[str] = []
+    workbooks = 0
     for name, schema, relation in marts:
-        published = publish_mart(store, name, read_mart(store, relation, schema))
+        published = publish_mart(store, name, read_mart(store, relation, schema), max_workbook_rows=max_workbook_rows)
         rows += published.rows
+        workbooks += "xlsx" in published.paths
         if published.rewritten:
             rewritten.append(name)
     return {**clock.figures(), "marts": len(marts), "rows": rows, "rewritten": len(rewritten),
-            "unchanged": len(marts) - len(rewritten)}
+            "unchanged": len(marts) - len(rewritten), "workbooks": workbooks}
 
 
 def stage_report(spec: dict[str, Any]) -> dict[str, Any]:

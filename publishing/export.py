@@ -17,6 +17,7 @@ import hashlib
 import io
 import json
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,13 @@ EXCEL_DATA_ROWS = 1_048_575
 EXCEL_SHEET_NAME_CHARS = 31
 AUTOFIT_MAX_ROWS = 100_000
 """Column widths are fitted to the data on sheets up to this size; beyond it fitting costs more than it helps."""
+XLSX_MAX_ROWS_ENV = "VRLAKE_XLSX_MAX_ROWS"
+DEFAULT_XLSX_MAX_ROWS = 100_000
+"""Marts longer than this are published as Delta and CSV only. A workbook is for a person reading in Excel; a mart of
+area x age x sex x month cells at force scale runs to a million rows or more, which Excel opens slowly and nobody
+reads by eye, and writing it cost about 60 microseconds a row (a 1.3M-row mart: over a minute, and gigabytes of
+memory), the largest part of a refresh's publishing. Such marts are for analytical tools, which read the CSV or
+Delta. Raising the limit past one worksheet continues the mart on further sheets."""
 
 MARTS_ZONE = "marts"
 FINGERPRINT_VERSION = 1
@@ -90,8 +98,23 @@ def content_fingerprint(frame: pl.DataFrame) -> str:
     return digest.hexdigest()
 
 
-def _paths(mart: str) -> dict[str, str]:
-    return {"delta": f"{MARTS_ZONE}/{mart}", "csv": f"{MARTS_ZONE}/{mart}.csv", "xlsx": f"{MARTS_ZONE}/{mart}.xlsx"}
+def xlsx_max_rows(env: Mapping[str, str]) -> int:
+    """The longest mart published as a workbook: ``VRLAKE_XLSX_MAX_ROWS`` or ``DEFAULT_XLSX_MAX_ROWS``."""
+    configured = env.get(XLSX_MAX_ROWS_ENV, "").strip()
+    if not configured:
+        return DEFAULT_XLSX_MAX_ROWS
+    try:
+        limit = int(configured.replace("_", "").replace(",", ""))
+    except ValueError:
+        limit = -1
+    if limit < 0:
+        raise ValueError(f"{XLSX_MAX_ROWS_ENV} must be a whole number of rows (0 for no workbooks), got {configured!r}")
+    return limit
+
+
+def _paths(mart: str, with_workbook: bool) -> dict[str, str]:
+    paths = {"delta": f"{MARTS_ZONE}/{mart}", "csv": f"{MARTS_ZONE}/{mart}.csv"}
+    return paths | ({"xlsx": f"{MARTS_ZONE}/{mart}.xlsx"} if with_workbook else {})
 
 
 def _previous_manifest(store: Store, mart: str) -> dict[str, object] | None:
@@ -105,17 +128,18 @@ def _previous_manifest(store: Store, mart: str) -> dict[str, object] | None:
     return previous if isinstance(previous, dict) else None
 
 
-def _files_present(store: Store, mart: str) -> bool:
+def _files_present(store: Store, mart: str, with_workbook: bool) -> bool:
+    """Every file the mart is published as is there, and no workbook is left over when it has none."""
     from deltalake import DeltaTable
 
-    if not (store.exists(MARTS_ZONE, f"{mart}.csv") and store.exists(MARTS_ZONE, f"{mart}.xlsx")):
+    if not store.exists(MARTS_ZONE, f"{mart}.csv") or store.exists(MARTS_ZONE, f"{mart}.xlsx") != with_workbook:
         return False
     return DeltaTable.is_deltatable(
         store.delta_uri(mart, zone=MARTS_ZONE), storage_options=store.delta_storage_options() or None
     )
 
 
-def _write_files(store: Store, mart: str, frame: pl.DataFrame) -> None:
+def _write_files(store: Store, mart: str, frame: pl.DataFrame, with_workbook: bool) -> None:
     from deltalake import write_deltalake
 
     write_deltalake(
@@ -125,6 +149,10 @@ def _write_files(store: Store, mart: str, frame: pl.DataFrame) -> None:
     csv_buffer = io.BytesIO()
     frame.write_csv(csv_buffer)
     store.write_bytes(MARTS_ZONE, f"{mart}.csv", csv_buffer.getvalue())
+    if not with_workbook:
+        # A workbook of earlier, shorter content would otherwise sit beside the new files, out of date.
+        store.delete(MARTS_ZONE, f"{mart}.xlsx", missing_ok=True)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         xlsx = Path(tmp) / f"{mart}.xlsx"
         _write_workbook(xlsx, mart, frame)
@@ -151,8 +179,13 @@ def _write_workbook(path: Path, mart: str, frame: pl.DataFrame) -> None:
             part.write_excel(workbook, worksheet=name, autofit=part.height <= AUTOFIT_MAX_ROWS)
 
 
-def publish_mart(store: Store, mart: str, frame: pl.DataFrame, *, force: bool = False) -> PublishedMart:
+def publish_mart(
+    store: Store, mart: str, frame: pl.DataFrame, *, force: bool = False, max_workbook_rows: int = DEFAULT_XLSX_MAX_ROWS
+) -> PublishedMart:
     """Publish `frame` as `marts/<mart>/` (Delta), `<mart>.csv`, `<mart>.xlsx` and `<mart>.manifest.json`.
+
+    The workbook is written only for marts of at most ``max_workbook_rows`` rows (see ``DEFAULT_XLSX_MAX_ROWS``);
+    for a longer mart the manifest says why there is none, and no older workbook is left behind.
 
     The data files are rewritten only when the content fingerprint differs from the manifest's, a file is missing,
     or ``force``; otherwise they are left untouched. The manifest is always rewritten, last, so it describes the
@@ -160,6 +193,7 @@ def publish_mart(store: Store, mart: str, frame: pl.DataFrame, *, force: bool = 
     ``fed_by_deliveries`` those of this publication. Idempotent: publishing the same content twice writes no data.
     """
     checked_at = dt.datetime.now(dt.UTC)
+    with_workbook = frame.height <= max_workbook_rows
     fingerprint = content_fingerprint(frame)
     previous = _previous_manifest(store, mart) or {}
     previously_published = previous.get("published_at")
@@ -167,12 +201,12 @@ def publish_mart(store: Store, mart: str, frame: pl.DataFrame, *, force: bool = 
         not force
         and previous.get("content_sha256") == fingerprint
         and isinstance(previously_published, str)
-        and _files_present(store, mart)
+        and _files_present(store, mart, with_workbook)
     )
     if unchanged and isinstance(previously_published, str):
         published_at = dt.datetime.fromisoformat(previously_published)
     else:
-        _write_files(store, mart, frame)
+        _write_files(store, mart, frame, with_workbook)
         published_at = checked_at
     deliveries = feeding_deliveries(store)
     manifest = {
@@ -183,14 +217,20 @@ def publish_mart(store: Store, mart: str, frame: pl.DataFrame, *, force: bool = 
         "rows": frame.height,
         "columns": frame.columns,
         "disclosure_control": "NHS rule: counts 1-7 suppressed, others rounded to the nearest 5",
+        "files": _paths(mart, with_workbook),
         "fed_by_deliveries": deliveries,
     }
+    if not with_workbook:
+        manifest["no_workbook"] = (
+            f"{frame.height:,} rows are more than a workbook is published for ({XLSX_MAX_ROWS_ENV}="
+            f"{max_workbook_rows:,}); read the CSV or the Delta table"
+        )
     store.write_text(MARTS_ZONE, f"{mart}.manifest.json", json.dumps(manifest, indent=2, default=str))
     return PublishedMart(
         name=mart,
         rows=frame.height,
         columns=frame.columns,
-        paths=_paths(mart),
+        paths=_paths(mart, with_workbook),
         published_at=published_at,
         deliveries=len(deliveries),
         fingerprint=fingerprint,

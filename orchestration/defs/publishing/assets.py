@@ -6,6 +6,7 @@ when the mart's content changed since the last publication (`publishing.export.p
 
 
 import json
+import os
 from dataclasses import dataclass
 
 import dagster as dg
@@ -13,7 +14,7 @@ import dagster as dg
 from orchestration.defs.dbt.assets import DBT_PROJECT
 from orchestration.defs.resources import VrlakeResource
 from orchestration.lib.translator import VrlakeDbtTranslator
-from publishing.export import publish_mart, read_mart
+from publishing.export import publish_mart, read_mart, xlsx_max_rows
 from vrlake.warehouse import WAREHOUSE_POOL
 
 PUBLISHED_GROUP = "published"
@@ -60,7 +61,7 @@ def build_publish_asset(model: MartModel) -> dg.AssetsDefinition:
     def publish(vrlake: VrlakeResource) -> dg.MaterializeResult:
         frame = read_mart(vrlake.store, model.relation, model.schema)
         # Files are rewritten only when the mart's content changed; the manifest is refreshed either way.
-        published = publish_mart(vrlake.store, mart, frame)
+        published = publish_mart(vrlake.store, mart, frame, max_workbook_rows=xlsx_max_rows(os.environ))
         return dg.MaterializeResult(
             metadata={
                 "dagster/row_count": dg.MetadataValue.int(published.rows),

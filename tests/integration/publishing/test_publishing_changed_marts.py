@@ -116,7 +116,7 @@ def test_a_mart_longer_than_an_excel_sheet_continues_on_further_sheets(
 
     monkeypatch.setattr(export, "EXCEL_DATA_ROWS", 2)  # as if Excel held two rows a sheet
     mart = pl.concat([_mart(10), _mart(15)])
-    publish_mart(store, MART, mart)
+    publish_mart(store, MART, mart, max_workbook_rows=10)
     local = tmp_path / "mart.xlsx"
     local.write_bytes(store.read_bytes(MARTS_ZONE, f"{MART}.xlsx"))
     sheets = pl.read_excel(local, sheet_id=0, infer_schema_length=0)
@@ -133,3 +133,38 @@ def test_worksheet_names_fit_excels_limit() -> None:
     assert worksheet_names(long_name, 10) == [long_name[:31]]
     names = worksheet_names(long_name, 12 * EXCEL_DATA_ROWS + 1)
     assert len(names) == 13 and len(set(names)) == 13 and all(len(n) <= 31 for n in names)
+
+
+def test_a_mart_longer_than_the_workbook_limit_is_published_without_a_stale_workbook(store: Store) -> None:
+    publish_mart(store, MART, _mart(), max_workbook_rows=3)
+    assert store.exists(MARTS_ZONE, f"{MART}.xlsx") and "xlsx" in _manifest(store)["files"]
+
+    longer = pl.concat([_mart(), _mart(15)])
+    published = publish_mart(store, MART, longer, max_workbook_rows=3)
+
+    # The workbook of the shorter content must not survive beside the new CSV and Delta table.
+    assert published.rewritten and "xlsx" not in published.paths
+    assert not store.exists(MARTS_ZONE, f"{MART}.xlsx")
+    manifest = _manifest(store)
+    assert set(manifest["files"]) == {"delta", "csv"}
+    assert "6 rows" in manifest["no_workbook"] and "VRLAKE_XLSX_MAX_ROWS=3" in manifest["no_workbook"]
+    assert pl.read_csv(store.read_bytes(MARTS_ZONE, f"{MART}.csv")).height == 6
+    # Unchanged content is still recognised: nothing is rewritten on the next refresh.
+    assert not publish_mart(store, MART, longer, max_workbook_rows=3).rewritten
+    # Shorter again: the workbook comes back.
+    assert publish_mart(store, MART, _mart(), max_workbook_rows=3).rewritten
+    assert store.exists(MARTS_ZONE, f"{MART}.xlsx") and "no_workbook" not in _manifest(store)
+
+
+@pytest.mark.parametrize(("setting", "expected"), [("", 100_000), ("0", 0), ("2,000,000", 2_000_000)])
+def test_workbook_limit_comes_from_the_environment(setting: str, expected: int) -> None:
+    from publishing.export import xlsx_max_rows
+
+    assert xlsx_max_rows({"VRLAKE_XLSX_MAX_ROWS": setting}) == expected
+
+
+def test_a_bad_workbook_limit_is_a_clear_error() -> None:
+    from publishing.export import xlsx_max_rows
+
+    with pytest.raises(ValueError, match="VRLAKE_XLSX_MAX_ROWS must be a whole number of rows"):
+        xlsx_max_rows({"VRLAKE_XLSX_MAX_ROWS": "lots"})
