@@ -8,7 +8,14 @@ import random
 import polars as pl
 import pytest
 
-from publishing.disclosure_scan import _NO_DISPLAY, DisclosureRule, _cell_problems, count_columns, scan_frame
+from publishing.disclosure_scan import (
+    _NO_DISPLAY,
+    DisclosureRule,
+    UnsafeCell,
+    _cell_problems,
+    count_columns,
+    scan_frame,
+)
 
 RULE = DisclosureRule()
 AWKWARD_VALUES = [None, 0, 1, 5, 7, 8, 9, 10, 12, 15, 20, 1_000_000, -5, -10]
@@ -17,7 +24,11 @@ AWKWARD_TEXT = [None, "", " ", "0", "10", " 10 ", "0010", "7", "12", "1e1", "10.
 AWKWARD_DISPLAYS = [None, "", "*", " * ", "10", "15", "7", "10.0", "1e1", "x", "0", " 10", "12"]
 
 
-def _one_by_one(frame: pl.DataFrame, source: str) -> list[object]:
+def _position(cell: UnsafeCell) -> tuple[str, int, str]:
+    return (cell.column, cell.row, cell.reason)
+
+
+def _one_by_one(frame: pl.DataFrame, source: str) -> list[UnsafeCell]:
     found = []
     for column in count_columns(frame):
         display = f"{column}_display"
@@ -54,8 +65,7 @@ def test_vectorised_scan_finds_exactly_what_the_cell_by_cell_judge_finds(seed: i
     expected = _one_by_one(frame, "t.csv")
     assert expected, "the awkward values must include unsafe ones"
     assert checked == frame.height * len(count_columns(frame))
-    key = lambda cell: (cell.column, cell.row, cell.reason)  # noqa: E731
-    assert sorted(unsafe, key=key) == sorted(expected, key=key)
+    assert sorted(unsafe, key=_position) == sorted(expected, key=_position)
 
 
 def test_a_clean_table_passes_without_judging_cells_one_by_one(monkeypatch: pytest.MonkeyPatch) -> None:
