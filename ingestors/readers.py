@@ -31,6 +31,7 @@ XLSX_EXTENSIONS = (".xlsx", ".xlsm")
 JSONL_EXTENSIONS = (".jsonl", ".ndjson", ".json")
 C1_CONTROLS = re.compile("[\x80-\x9f]")
 MIDNIGHT_DATETIME = r"^(\d{4}-\d{2}-\d{2})[ T]00:00:00(?:\.0+)?$"
+DATETIME_WITH_SPACE = r"^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})$"
 
 
 @dataclass(frozen=True)
@@ -267,13 +268,17 @@ def read_xlsx(path: Path, name: str, contracts: tuple[FeedContract, ...]) -> Raw
     known_headers = {k for c in contracts for col in c.columns for k in col.header_keys}
     ordered = sorted(workbook.sheet_names, key=lambda s: (s not in wanted_sheets, workbook.sheet_names.index(s)))
     best: tuple[int, str, int] | None = None
+    best_cells: pl.DataFrame | None = None
     for sheet in ordered:
-        preview = workbook.load_sheet(sheet, header_row=None, n_rows=search_rows).to_polars()
-        for row_index, row in enumerate(preview.iter_rows()):
+        # calamine parses a whole sheet for any read, even a ten-row preview (a 430,000-row census sheet: about
+        # 4 s), so each sheet is parsed once, every cell as text; the header is found in it and the rows below
+        # become the table. Text also means no cell is lost to a column type guessed from the first rows.
+        cells = workbook.load_sheet(sheet, header_row=None, dtypes="string").to_polars()
+        for row_index, row in enumerate(cells.head(search_rows).iter_rows()):
             score = sum(1 for cell in row if cell is not None and header_key(str(cell)) in known_headers)
             if best is None or score > best[0]:
-                best = (score, sheet, row_index)
-    if best is None or best[0] < 2:
+                best, best_cells = (score, sheet, row_index), cells
+    if best is None or best_cells is None or best[0] < 2:
         raise FileRejected(
             QuarantineReason.WRONG_SHEET,
             f"None of the sheets in '{name}' ({', '.join(workbook.sheet_names)}) has the expected header row in its "
@@ -281,13 +286,27 @@ def read_xlsx(path: Path, name: str, contracts: tuple[FeedContract, ...]) -> Raw
             f"{' or '.join(repr(s) for s in wanted_sheets) or 'Census'} with one header row.",
         )
     _, sheet, header_row = best
-    frame = workbook.load_sheet(sheet, header_row=header_row).to_polars()
+    frame = _below_header(best_cells, header_row)
     frame = _cells_to_text(frame)
     frame = frame.filter(~pl.all_horizontal(pl.all().is_null()))
     if frame.height == 0:
         raise FileRejected(QuarantineReason.EMPTY, f"Sheet '{sheet}' of '{name}' has a header but no data rows.")
     frame = frame.with_row_index(ROW_NUMBER, offset=1).with_columns(pl.col(ROW_NUMBER).cast(pl.Int64))
     return RawTable(frame=frame, file_format="xlsx", sheet=sheet, header_line=header_row + 1)
+
+
+def _below_header(cells: pl.DataFrame, header_row: int) -> pl.DataFrame:
+    """The rows below ``header_row``, named by it as fastexcel names a header: a blank heading becomes
+    ``__UNNAMED__<position>``, a repeated one gets ``_1``, ``_2``, ... (so every column keeps its data)."""
+    names: list[str] = []
+    for position, heading in enumerate(cells.row(header_row)):
+        base = f"__UNNAMED__{position}" if heading is None or not str(heading).strip() else str(heading)
+        candidate, repeat = base, 0
+        while candidate in names:
+            repeat += 1
+            candidate = f"{base}_{repeat}"
+        names.append(candidate)
+    return cells.slice(header_row + 1).rename(dict(zip(cells.columns, names, strict=True)))
 
 
 def read_jsonl(path: Path, name: str) -> RawTable:
@@ -361,8 +380,9 @@ def _cells_to_text(frame: pl.DataFrame) -> pl.DataFrame:
         elif dtype.is_float():
             expr = pl.when(col == col.round(0)).then(col.cast(pl.Int64).cast(pl.String)).otherwise(col.cast(pl.String))
         else:
-            # A column mixing dates with other cells arrives as text; a midnight date-time there is a date cell.
-            expr = col.cast(pl.String).str.replace(MIDNIGHT_DATETIME, "$1")
+            # Cells are read as text (see read_xlsx): a midnight date-time is a date cell, and any other date-time
+            # is written as a typed one would be.
+            expr = col.cast(pl.String).str.replace(MIDNIGHT_DATETIME, "$1").str.replace(DATETIME_WITH_SPACE, "${1}T$2")
         exprs.append(expr.alias(str(name)))
     return _blank_to_null(frame.select(exprs))
 

@@ -243,6 +243,25 @@ def test_workbook_with_title_block_and_excel_dates_loads(lake: Lake) -> None:
     assert bronze.get_column("postcode_lsoa").to_list() == ["E01000003", None]
 
 
+def test_workbook_with_header_on_its_first_row_is_parsed_once(lake: Lake, monkeypatch: pytest.MonkeyPatch) -> None:
+    # calamine parses a whole sheet for any read, a preview included: a second parse doubled a census file's cost.
+    import fastexcel
+
+    parses: list[object] = []
+    real_load = fastexcel.ExcelReader.load_sheet
+    monkeypatch.setattr(
+        fastexcel.ExcelReader, "load_sheet", lambda self, *a, **k: parses.append(k) or real_load(self, *a, **k)
+    )
+    header = ["UPN", "Surname", "Forename", "DOB", "Gender", "Postcode", "SchoolURN", "PossibleSessions",
+              "SessionsMissed", "SENProvision", "FSMEligible", "CIN", "CPP", "LAC"]
+    rows = [header, [UPN_VALID, "Khan", "Aisha", dt.date(2012, 4, 5), "F", "LS6 3QN", "123456", 140, 20, "K",
+                     "TRUE", "N", "N", "N"]]
+    outcome = lake.ingest("education", "education_census_2026-10.xlsx", xlsx_bytes({"Census": rows}))
+    assert outcome.status is DeliveryStatus.LOADED, outcome.explanation
+    assert len(parses) == 1
+    assert lake.bronze("education_census").get_column("birth_year_month").to_list() == ["2012-04"]
+
+
 def test_misnamed_file_is_recognised_by_its_header(lake: Lake) -> None:
     outcome = lake.ingest("police", "Nominals export OCT.csv", nominals_csv(2))
     assert outcome.status is DeliveryStatus.LOADED
