@@ -20,7 +20,7 @@ import typer
 
 RECORDED_WIDTH = 180
 SCALE_HELP = (
-    "quick (20k people, CI-friendly), medium (200k), force (1M people, ~0.7M partner rows a year); curve "
+    "quick (20k people, CI-friendly), medium (200k), force (3M residents, five years: about 10.9M partner rows); curve "
     "(full builds at 10k/20k/40k people with a growth fit), curve-medium (50k/100k/200k), curve-force "
     "(250k/500k/1M); or a number of people."
 )
