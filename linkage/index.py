@@ -5,8 +5,10 @@ Three ways to (re)build it, all ending in the same key reconciliation:
 
 * **initial**: no index yet: all records are scored and clustered;
 * **incremental** (routine runs): only pairs involving records that are new since the last run are scored
-  (``predict.score_new``); existing people start as fixed groups, so an existing person keeps their key and
-  their records; new records join them or form new people; a new record that links two existing people merges them;
+  (``predict.score_new``, against the existing records a blocking rule can pair with them); existing people start
+  as fixed groups, so an existing person keeps their key and their records; new records join them or form new
+  people; a new record that links two existing people merges them. Only the people a new record links to, or
+  whose records left the lake, are clustered again (``_relink_touched``); every other row is kept as it is;
 * **full relink** (after retraining): everything is scored and clustered again with the new model, and each new
   cluster inherits the old key it overlaps most (so nobody is renumbered silently; clusters that broke apart or
   came together are recorded).
@@ -37,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from linkage.cluster import LINK_PROBABILITY, cluster_records
-from linkage.predict import score_all, score_new
+from linkage.predict import blocking_candidates, score_all, score_new
 from linkage.records import RECORD_KEY, SOURCE_FEED
 from linkage.train import with_uid
 
@@ -249,29 +251,34 @@ def link_records(
     known = previous.select(*keys, "person_key", "match_probability", "model_version", "linked_at")
     kept = records.join(known.select(keys), on=keys, how="semi")
     new = records.join(known.select(keys), on=keys, how="anti")
-    removed = known.join(records.select(keys), on=keys, how="anti").height
+    removed_rows = known.join(records.select(keys), on=keys, how="anti")
+    removed, removed_keys = removed_rows.height, removed_rows.get_column("person_key").unique()
     if previous.height == 0 or full_relink:
         mode = LinkMode.FULL_RELINK if previous.height else LinkMode.INITIAL
         ordered = with_uid(records)
         started = time.perf_counter()
         edges = score_all(ordered, model, engine=engine)
         seconds["score"] = time.perf_counter() - started
-        groups = None
+        started = time.perf_counter()
+        clustering = cluster_records(ordered, edges, threshold=model.threshold)
+        labelled = ordered.select("uid", *keys).join(clustering.labels, on="uid")
+        keyed, events = assign_person_keys(
+            labelled.select(*keys, "cluster"), previous.select(*keys, "person_key"), used
+        )
+        seconds["cluster"] = time.perf_counter() - started
+        index = _index_rows(keyed.join(labelled.select(*keys, LINK_PROBABILITY), on=keys), known, model, now, mode)
+        refused = clustering.refused_edges
     else:
         mode = LinkMode.INCREMENTAL
         ordered = with_uid(pl.concat([kept, new]))
+        existing, arriving = ordered.head(kept.height), ordered.tail(new.height)
         started = time.perf_counter()
-        edges = score_new(ordered.head(kept.height), ordered.tail(new.height), model, engine=engine)
+        candidates = blocking_candidates(existing, arriving, model)
+        edges = score_new(candidates, arriving, model, engine=engine, frequency_records=ordered)
         seconds["score"] = time.perf_counter() - started
-        groups = ordered.select(keys).join(known.select(*keys, "person_key"), on=keys, how="left").get_column(
-            "person_key"
-        )
-    started = time.perf_counter()
-    clustering = cluster_records(ordered, edges, threshold=model.threshold, groups=groups)
-    labelled = ordered.select("uid", *keys).join(clustering.labels, on="uid")
-    keyed, events = assign_person_keys(labelled.select(*keys, "cluster"), previous.select(*keys, "person_key"), used)
-    seconds["cluster"] = time.perf_counter() - started
-    index = _index_rows(keyed.join(labelled.select(*keys, LINK_PROBABILITY), on=keys), known, model, now, mode)
+        started = time.perf_counter()
+        index, events, refused = _relink_touched(ordered, edges, known, removed_keys, model, used, now)
+        seconds["cluster"] = time.perf_counter() - started
     event_frame = pl.DataFrame(
         [
             {**e, "model_version": model.version, "mode": mode.value, "run_id": run_id, "at": now}
@@ -287,11 +294,73 @@ def link_records(
         removed_records=removed,
         people=index.get_column("person_key").n_unique() if index.height else 0,
         edges_scored=edges.height,
-        links_refused=clustering.refused_edges,
+        links_refused=refused,
         events=event_frame,
         index=index,
         seconds=seconds,
     )
+
+
+def _relink_touched(
+    ordered: pl.DataFrame,
+    edges: pl.DataFrame,
+    known: pl.DataFrame,
+    removed_keys: pl.Series,
+    model: LinkageModel,
+    used: set[str],
+    now: dt.datetime,
+) -> tuple[pl.DataFrame, list[dict[str, Any]], int]:
+    """An incremental update's index rows, key events and refused links, clustering only the people it touches.
+
+    ``ordered``: the kept records then the new ones, ``uid`` in row order; ``edges`` involve a new record each.
+    A person is touched when a new record links to one of their records at or above the threshold, or when some
+    of their records left the lake. Clustering is greedy per connected component (of the starting groups and the
+    accepted edges), and key reconciliation pairs clusters with old keys inside a component, so clustering the
+    touched people and the new records alone, numbered in the same relative order, gives exactly the clusters,
+    keys and events of clustering everyone; every other person keeps their rows as they are.
+    """
+    keys = [SOURCE_FEED, RECORD_KEY]
+    groups = (
+        ordered.select(keys)
+        .join(known.select(*keys, "person_key"), on=keys, how="left", maintain_order="left")
+        .get_column("person_key")
+    )
+    accepted = edges.filter(pl.col("match_probability") >= model.threshold)
+    endpoints = pl.concat([accepted.get_column("uid_l"), accepted.get_column("uid_r")]).unique()
+    linked = groups.gather(endpoints)  # null for new records
+    touched = pl.concat([linked.drop_nulls(), removed_keys.cast(pl.String)]).unique()
+    involved = groups.is_null() | groups.is_in(touched.implode())
+    subset = ordered.filter(involved)
+    schema = person_index_schema()
+    kept_as_is = (
+        known.filter(~pl.col("person_key").is_in(touched.implode()))
+        .with_columns(pl.len().over("person_key").cast(pl.Int64).alias("cluster_size"))
+        .rename({RECORD_KEY: "_record_key"})
+        .select([pl.col(c).cast(t) for c, t in schema.items()])
+    )
+    if subset.height == 0:  # no new record: only people whose records all left the lake change
+        retired = [_event(KeyEvent.RETIRED, key, None, 0) for key in sorted(touched.to_list())]
+        return kept_as_is.sort("source_feed", "_record_key"), retired, 0
+    renumber = pl.DataFrame({"old": subset.get_column("uid"), "new": pl.int_range(subset.height, eager=True)})
+    subset_edges = (
+        edges.join(renumber.rename({"old": "uid_l", "new": "l"}), on="uid_l")
+        .join(renumber.rename({"old": "uid_r", "new": "r"}), on="uid_r")
+        .select(pl.col("l").cast(pl.Int64).alias("uid_l"), pl.col("r").cast(pl.Int64).alias("uid_r"),
+                "match_probability")
+    )
+    subset = subset.with_columns(pl.int_range(subset.height, dtype=pl.Int64).alias("uid"))
+    clustering = cluster_records(subset, subset_edges, threshold=model.threshold, groups=groups.filter(involved))
+    labelled = subset.select("uid", *keys).join(clustering.labels, on="uid")
+    touched_known = known.filter(pl.col("person_key").is_in(touched.implode()))
+    keyed, events = assign_person_keys(
+        labelled.select(*keys, "cluster"), touched_known.select(*keys, "person_key"), used
+    )
+    relinked = _index_rows(
+        keyed.join(labelled.select(*keys, LINK_PROBABILITY), on=keys), touched_known, model, now,
+        LinkMode.INCREMENTAL,
+    )
+    index = pl.concat([kept_as_is, relinked]).sort("source_feed", "_record_key")
+    return index, events, clustering.refused_edges
 
 
 def _index_rows(

@@ -5,17 +5,24 @@ for every blocked pair at or above ``floor`` (pairs below it can never join a cl
 
 Term-frequency adjustments are computed from *all* records given (existing and new), so a name's rarity is judged
 on the whole lake, not on one delivery.
+
+Incremental scoring only needs the existing records a blocking rule can pair with a new record
+(``blocking_candidates``), provided the term frequencies still come from every record (``frequency_records``):
+the edges are then exactly those of scoring against all existing records, at a cost that follows the delivery.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import re
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from linkage.model import UNIQUE_ID, model_columns, splink_frame
 
 if TYPE_CHECKING:
+    from splink.internals.duckdb.database_api import DuckDBAPI
+
     from linkage.engine import EngineSettings
     from linkage.train import LinkageModel
 
@@ -78,11 +85,15 @@ def score_new(
     *,
     floor: float = DEFAULT_FLOOR,
     engine: EngineSettings | None = None,
+    frequency_records: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Edges between ``new`` and ``existing`` records, and among ``new`` ones; never among ``existing`` ones.
 
     This is incremental linking (Splink's ``predict_between`` and ``predict_within``): the cost grows with the
     number of new records, not with the size of the lake. ``uid`` values must be distinct across both frames.
+
+    ``frequency_records``: the records term frequencies are counted on (default: ``existing`` and ``new``). Pass
+    the whole lake when ``existing`` holds only its ``blocking_candidates``, so the scores are unchanged.
     """
     from splink import Linker
 
@@ -90,14 +101,26 @@ def score_new(
 
     if new.height == 0:
         return pl.DataFrame(schema=EDGE_SCHEMA)
+    combined = pl.concat([existing, new], how="vertical_relaxed")
     # One encoding for both sides: token codes are only comparable within one splink_frame call.
-    both = _model_frame(pl.concat([existing, new], how="vertical_relaxed"), model)
+    both = _model_frame(combined, model)
     existing_frame, new_frame = both.head(existing.height), both.tail(new.height)
+    counted = combined if frequency_records is None else frequency_records
     with duckdb_api(engine) as db:
         everything = register(db, pl.concat([existing_frame, new_frame]), "all_records")
         linker = Linker(everything, model.settings, log_level=None)
-        for column in _tf_columns(model):
-            linker.table_management.compute_tf_table(column)
+        columns = _tf_columns(model)
+        for column, frequencies in term_frequencies(db, counted, columns).items():
+            # Keyed by this call's token codes: each code stands for exactly one token.
+            lookup = (
+                pl.DataFrame({column: both.get_column(column), "token": combined.get_column(column)})
+                .drop_nulls(column)
+                .unique(column)
+                .join(frequencies, on="token")
+                .drop("token")
+            )
+            table = register(db, lookup, f"tf_{column}")
+            linker.table_management.register_term_frequency_lookup(table, column)
         parts = []
         new_table = register(db, new_frame, "new_records")
         if existing_frame.height:
@@ -114,6 +137,74 @@ def score_new(
     if not parts:
         return pl.DataFrame(schema=EDGE_SCHEMA)
     return pl.concat(parts).unique(["uid_l", "uid_r"], keep="first")
+
+
+def term_frequencies(db: DuckDBAPI, records: pl.DataFrame, columns: list[str]) -> dict[str, pl.DataFrame]:
+    """Per column, ``token`` and ``tf_<column>``: each non-null value's share of the non-null values of
+    ``records``, computed by the same SQL Splink's ``compute_tf_table`` runs (DuckDB's division of a count by
+    a scalar subquery rounds differently from Python's, and a last-bit change could reorder tied edges)."""
+    con = db.duckdb_con
+    con.register("frequency_records", records.select(columns).to_arrow())
+    tables = {}
+    for column in columns:
+        if not _PLAIN_IDENTIFIER.fullmatch(column):
+            raise ValueError(f"not a plain column name: {column!r}")
+        sql = (
+            f'select "{column}" as token, cast(count(*) as float8) / '
+            f'(select count("{column}") as total from frequency_records) as "tf_{column}" '
+            f'from frequency_records where "{column}" is not null group by "{column}"'
+        )
+        tables[column] = con.sql(sql).pl()
+    con.unregister("frequency_records")
+    return tables
+
+
+_PLAIN_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_EQUALITY = re.compile(r"l\.(\w+)\s*=\s*r\.(\w+)")
+_AND = re.compile(r"\s+and\s+", re.IGNORECASE)
+
+
+def _equalities(rule: str) -> list[tuple[str, str]] | None:
+    """``l.a = r.b AND l.c = r.d`` as ``[(a, b), (c, d)]``; ``None`` for any other form of rule."""
+    pairs = []
+    for term in _AND.split(rule.strip()):
+        match = _EQUALITY.fullmatch(term.strip())
+        if match is None:
+            return None
+        pairs.append((match.group(1), match.group(2)))
+    return pairs
+
+
+def blocking_candidates(existing: pl.DataFrame, new: pl.DataFrame, model: LinkageModel) -> pl.DataFrame:
+    """The rows of ``existing`` that some blocking rule of ``model`` could pair with a row of ``new`` (either way
+    round), in their order.
+
+    Scoring ``new`` against these finds exactly the pairs scoring against all of ``existing`` finds: a pair is
+    only ever generated by a rule its two records satisfy. A rule that is not a conjunction of column equalities
+    cannot be narrowed this way, and then every existing record is a candidate.
+    """
+    if existing.height == 0 or new.height == 0:
+        return existing.clear()
+    keep = pl.Series("keep", [False] * existing.height)
+    numbered = existing.with_row_index("_row")
+    for rule in _blocking_rules(model):
+        pairs = _equalities(rule)
+        if pairs is None or any(c not in existing.columns or c not in new.columns for pair in pairs for c in pair):
+            return existing
+        left, right = [a for a, _ in pairs], [b for _, b in pairs]
+        for existing_side, new_side in {(tuple(left), tuple(right)), (tuple(right), tuple(left))}:
+            names = [f"k{i}" for i in range(len(pairs))]
+            wanted = new.select(pl.col(c).alias(n) for c, n in zip(new_side, names, strict=True)).drop_nulls()
+            hits = numbered.select(
+                "_row", *(pl.col(c).alias(n) for c, n in zip(existing_side, names, strict=True))
+            ).join(wanted.unique(), on=names, how="semi")
+            keep = keep.scatter(hits.get_column("_row"), True)
+    return existing.filter(keep)
+
+
+def _blocking_rules(model: LinkageModel) -> list[str]:
+    rules: list[Any] = model.settings["blocking_rules_to_generate_predictions"]
+    return [rule["blocking_rule"] if isinstance(rule, dict) else str(rule) for rule in rules]
 
 
 def _tf_columns(model: LinkageModel) -> list[str]:
