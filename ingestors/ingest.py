@@ -31,7 +31,7 @@ import pyarrow as pa
 from ingestors.contract import DeliverySemantics, FeedContract, load_contracts
 from ingestors.detect import feed_from_headers, feed_from_name, map_headers
 from ingestors.errors import FileRejected, QuarantineReason
-from ingestors.lake import REJECTS_TABLE, bronze_table, equals, replace_rows
+from ingestors.lake import REJECTS_TABLE, LakeTables, bronze_table, equals
 from ingestors.ledger import (
     DeliveryRecord,
     DeliveryStatus,
@@ -52,7 +52,7 @@ from privacy.protect import (
     coarsen_postcode_tokens,
     protect,
 )
-from storage import ObjectInfo, Store
+from storage import ObjectInfo, ObjectNotFound, Store
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +95,11 @@ class IngestContext:
     contracts: Mapping[str, FeedContract] = field(default_factory=load_contracts)
     agreements: Mapping[str, SharingAgreement] = field(default_factory=load_agreements)
     batch_rows: int = BATCH_ROWS
+    # The lake's tables, opened once per context instead of several times per delivered file.
+    lake: LakeTables = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lake", LakeTables(self.store))
 
 
 @dataclass(frozen=True)
@@ -148,8 +153,11 @@ def pending_files(store: Store, partner: str | None = None) -> list[ObjectInfo]:
 def ingest_file(ctx: IngestContext, landing_path: str) -> DeliveryOutcome:
     """Ingest `landing/<partner>/<file>`. Idempotent per file content; never raises for a bad file (quarantines)."""
     partner, name = _split_landing_path(landing_path)
-    info = next((o for o in ctx.store.list(LANDING, f"{partner}/") if o.path == landing_path), None)
-    received_at = info.last_modified if info else dt.datetime.now(dt.UTC)
+    try:
+        # One object's metadata, not a listing of the whole drop zone (which grows with the files waiting).
+        received_at = ctx.store.info(LANDING, landing_path).last_modified
+    except ObjectNotFound:
+        received_at = dt.datetime.now(dt.UTC)
     with ctx.store.local_file(LANDING, landing_path) as local:
         sha = content_sha256(local)
         base = DeliveryRecord(
@@ -312,11 +320,10 @@ def _load_prepared(ctx: IngestContext, local: Path, landing_path: str, base: Del
         return _commit(ctx, landing_path, record, contract, agreement, staged, rejects, quality, "prepared file")
 
 
-def _staged_reader(staged: Path, schema: Mapping[str, pl.DataType]) -> pa.RecordBatchReader:
-    """The staged rows as a stream for one Delta commit (an empty stream when every row was rejected)."""
-    arrow_schema = pl.DataFrame(schema=dict(schema)).to_arrow().schema
+def _staged_reader(staged: Path, schema: Mapping[str, pl.DataType]) -> pa.RecordBatchReader | pl.DataFrame:
+    """The staged rows as a stream for one Delta commit (an empty frame when every row was rejected)."""
     if not staged.exists():
-        return pa.RecordBatchReader.from_batches(arrow_schema, [])
+        return pl.DataFrame(schema=dict(schema))
     handle = pa.OSFile(str(staged))  # read batch by batch, not memory-mapped: memory stays bounded by a batch
     source = pa.ipc.open_file(handle)
 
@@ -358,7 +365,9 @@ def _identify(
     period is part of a delivery's identity; for incremental feeds the content alone is.
     """
     snapshot = contract.delivery is DeliverySemantics.PERIOD_SNAPSHOT
-    earlier = loaded_delivery_with_content(ctx.store, base.content_sha256, period=period if snapshot else None)
+    earlier = loaded_delivery_with_content(
+        ctx.store, base.content_sha256, period=period if snapshot else None, tables=ctx.lake
+    )
     if earlier is not None:
         return _duplicate(ctx, landing_path, base, earlier)
     delivery_id = delivery_identity(base.content_sha256, period if snapshot else None)
@@ -402,7 +411,7 @@ def _commit(
         raise RuntimeError(f"row accounting broken for {record.source_file}")
     snapshot = contract.delivery is DeliverySemantics.PERIOD_SNAPSHOT
     scope = equals("_period", record.period or "") if snapshot else equals("_delivery_id", record.delivery_id)
-    replace_rows(ctx.store, bronze_table(contract.feed), _staged_reader(staged, bronze_schema(contract, agreement)), scope)
+    ctx.lake.replace_rows(bronze_table(contract.feed), _staged_reader(staged, bronze_schema(contract, agreement)), scope)
     rejects = issues.select(
         pl.lit(record.delivery_id).alias("_delivery_id"),
         pl.lit(contract.feed).alias("feed"),
@@ -414,9 +423,9 @@ def _commit(
         "raw_value",
         "action",
     ).cast(REJECTS_SCHEMA)
-    replace_rows(ctx.store, REJECTS_TABLE, rejects, equals("_delivery_id", record.delivery_id))
-    write_quality(ctx.store, contract, record, quality)
-    record_delivery(ctx.store, record)
+    ctx.lake.replace_rows(REJECTS_TABLE, rejects, equals("_delivery_id", record.delivery_id))
+    write_quality(ctx.store, contract, record, quality, tables=ctx.lake)
+    record_delivery(ctx.store, record, tables=ctx.lake)
     audit(
         ctx.store,
         "ingestion",
@@ -424,6 +433,7 @@ def _commit(
         user=ctx.user,
         feed=contract.feed,
         delivery_id=record.delivery_id,
+        tables=ctx.lake,
         detail={
             "source_file": record.source_file,
             "rows_read": record.rows_read,
@@ -445,9 +455,10 @@ def _duplicate(ctx: IngestContext, landing_path: str, base: DeliveryRecord, earl
     record = DeliveryRecord(**{**base.__dict__, "feed": earlier["feed"], "period": earlier["period"]})
     record.status = DeliveryStatus.DUPLICATE
     record.reason = f"identical content to '{earlier['source_file']}' loaded at {earlier['ingested_at']}"
-    record_delivery(ctx.store, record)
+    record_delivery(ctx.store, record, tables=ctx.lake)
     audit(ctx.store, "duplicate_delivery", run_id=ctx.run_id, user=ctx.user, feed=record.feed,
-          delivery_id=record.delivery_id, detail={"source_file": record.source_file, "same_as": earlier["source_file"]})
+          delivery_id=record.delivery_id, detail={"source_file": record.source_file, "same_as": earlier["source_file"]},
+          tables=ctx.lake)
     _archive(ctx, landing_path, record)
     explanation = (
         f"'{record.source_file}' has exactly the same content as '{earlier['source_file']}', which was already "
@@ -479,9 +490,10 @@ def _quarantine(ctx: IngestContext, landing_path: str, base: DeliveryRecord, rej
     ctx.store.move(LANDING, landing_path, ARCHIVE, original)
     ctx.store.write_text(QUARANTINE, f"{target}.reason.json", json.dumps(reason, indent=2, default=str))
     ctx.store.write_text(QUARANTINE, f"{target}.reason.txt", _plain_reason(record, rejected))
-    record_delivery(ctx.store, record)
+    record_delivery(ctx.store, record, tables=ctx.lake)
     audit(ctx.store, "quarantine", run_id=ctx.run_id, user=ctx.user, delivery_id=record.delivery_id,
-          detail={"source_file": record.source_file, "reason": rejected.reason.value, "original_kept_at": original})
+          detail={"source_file": record.source_file, "reason": rejected.reason.value, "original_kept_at": original},
+          tables=ctx.lake)
     log.warning("quarantined %s: %s", record.source_file, rejected.explanation)
     return DeliveryOutcome(record=record, explanation=rejected.explanation)
 

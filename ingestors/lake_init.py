@@ -13,6 +13,7 @@ from ingestors.ingest import REJECTS_SCHEMA
 from ingestors.lake import (
     AUDIT_TABLE,
     DELIVERIES_TABLE,
+    PER_DELIVERY_TABLE_PROPERTIES,
     QUALITY_TABLE,
     REFERENCE_AREAS_TABLE,
     REFERENCE_POPULATION_TABLE,
@@ -60,4 +61,9 @@ def initialise_lake(store: Store) -> list[str]:
     )
     for table in (REFERENCE_AREAS_TABLE, REFERENCE_POPULATION_TABLE, REFERENCE_POSTCODES_TABLE):
         wanted[table] = STORED_SCHEMAS[table]
-    return [table for table, schema in wanted.items() if ensure_table(store, table, schema)]
+    per_delivery = {*(bronze_table(feed) for feed in contracts), DELIVERIES_TABLE, REJECTS_TABLE, QUALITY_TABLE, AUDIT_TABLE}
+    return [
+        table
+        for table, schema in wanted.items()
+        if ensure_table(store, table, schema, properties=PER_DELIVERY_TABLE_PROPERTIES if table in per_delivery else None)
+    ]

@@ -14,7 +14,7 @@ from enum import StrEnum
 
 import polars as pl
 
-from ingestors.lake import AUDIT_TABLE, DELIVERIES_TABLE, append_rows, scan_table, table_exists
+from ingestors.lake import AUDIT_TABLE, DELIVERIES_TABLE, LakeTables
 from storage import Store
 
 
@@ -87,23 +87,24 @@ class DeliveryRecord:
         return pl.DataFrame([row], schema=DELIVERY_SCHEMA)
 
 
-def record_delivery(store: Store, record: DeliveryRecord) -> None:
-    append_rows(store, DELIVERIES_TABLE, record.to_frame())
+def record_delivery(store: Store, record: DeliveryRecord, *, tables: LakeTables | None = None) -> None:
+    (tables or LakeTables(store)).append_rows(DELIVERIES_TABLE, record.to_frame())
 
 
-def loaded_delivery_with_content(store: Store, content_sha256: str, *, period: str | None = None) -> dict[str, object] | None:
-    """The earlier loaded delivery with this exact content (and this period, when given), if any."""
-    if not table_exists(store, DELIVERIES_TABLE):
+def loaded_delivery_with_content(
+    store: Store, content_sha256: str, *, period: str | None = None, tables: LakeTables | None = None
+) -> dict[str, object] | None:
+    """The earlier loaded delivery with this exact content (and this period, when given), if any.
+
+    With the `tables` of a run, the ledger is read incrementally (only deliveries recorded since the last lookup).
+    """
+    ledger = (tables or LakeTables(store)).read(DELIVERIES_TABLE)
+    if ledger is None:
         return None
     same = (pl.col("content_sha256") == content_sha256) & (pl.col("status") == DeliveryStatus.LOADED.value)
     if period is not None:
         same = same & (pl.col("period") == period)
-    hits = (
-        scan_table(store, DELIVERIES_TABLE)
-        .filter(same)
-        .sort("ingested_at")
-        .collect()
-    )
+    hits = ledger.filter(same).sort("ingested_at")
     return hits.row(0, named=True) if hits.height else None
 
 
@@ -116,6 +117,7 @@ def audit(
     feed: str | None = None,
     delivery_id: str | None = None,
     detail: dict[str, object] | None = None,
+    tables: LakeTables | None = None,
 ) -> None:
     """Append one audit event. `detail` must not contain identifiers or secrets (callers pass counts and names)."""
     row = {
@@ -128,4 +130,4 @@ def audit(
         "delivery_id": delivery_id,
         "detail": json.dumps(detail or {}, sort_keys=True, default=str),
     }
-    append_rows(store, AUDIT_TABLE, pl.DataFrame([row], schema=AUDIT_SCHEMA))
+    (tables or LakeTables(store)).append_rows(AUDIT_TABLE, pl.DataFrame([row], schema=AUDIT_SCHEMA))

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 import polars as pl
 
 from ingestors.contract import FeedContract
-from ingestors.lake import DELIVERIES_TABLE, QUALITY_TABLE, append_rows, scan_table, table_exists
+from ingestors.lake import DELIVERIES_TABLE, QUALITY_TABLE, LakeTables
 from ingestors.ledger import DeliveryRecord, DeliveryStatus
 from ingestors.validate import ValidationResult
 from storage import Store
@@ -100,26 +100,31 @@ def prepared_quality_report(frame: pl.DataFrame, record: DeliveryRecord, metadat
     }
 
 
-def previous_volume(store: Store, feed: str, before: dt.datetime) -> int | None:
-    """Rows read in the latest earlier loaded delivery of `feed`."""
-    if not table_exists(store, DELIVERIES_TABLE):
+def previous_volume(store: Store, feed: str, before: dt.datetime, *, tables: LakeTables | None = None) -> int | None:
+    """Rows read in the latest earlier loaded delivery of `feed`.
+
+    With the `tables` of a run, the ledger is read incrementally (only deliveries recorded since the last lookup).
+    """
+    ledger = (tables or LakeTables(store)).read(DELIVERIES_TABLE)
+    if ledger is None:
         return None
-    earlier = (
-        scan_table(store, DELIVERIES_TABLE)
-        .filter(
-            (pl.col("feed") == feed)
-            & (pl.col("status") == DeliveryStatus.LOADED.value)
-            & (pl.col("ingested_at") < before)
-        )
-        .sort("ingested_at")
-        .collect()
-    )
+    earlier = ledger.filter(
+        (pl.col("feed") == feed) & (pl.col("status") == DeliveryStatus.LOADED.value) & (pl.col("ingested_at") < before)
+    ).sort("ingested_at")
     return int(earlier.get_column("rows_read")[-1]) if earlier.height else None
 
 
-def write_quality(store: Store, contract: FeedContract, record: DeliveryRecord, report: dict[str, object]) -> None:
+def write_quality(
+    store: Store,
+    contract: FeedContract,
+    record: DeliveryRecord,
+    report: dict[str, object],
+    *,
+    tables: LakeTables | None = None,
+) -> None:
     """Persist the report (Delta, long form) and write the partner's markdown feedback file."""
-    previous = previous_volume(store, contract.feed, record.ingested_at)
+    tables = tables or LakeTables(store)
+    previous = previous_volume(store, contract.feed, record.ingested_at, tables=tables)
     if previous:
         report["volume_change_vs_previous"] = round(record.rows_read / previous - 1, 4)
     rows: list[dict[str, object]] = []
@@ -145,7 +150,7 @@ def write_quality(store: Store, contract: FeedContract, record: DeliveryRecord, 
         pl.lit(record.period).alias("period"),
         pl.lit(record.ingested_at).cast(pl.Datetime("us", "UTC")).alias("recorded_at"),
     ).select(list(QUALITY_SCHEMA))
-    append_rows(store, QUALITY_TABLE, frame)
+    tables.append_rows(QUALITY_TABLE, frame)
     path = f"{FEEDBACK_PREFIX}/{record.partner}/{contract.feed}_{record.period}_{record.delivery_id[:8]}.md"
     store.write_text(REPORTS, path, render_markdown(contract, record, report))
 
