@@ -58,6 +58,9 @@ DETERMINISTIC_RECALL = 0.7
 U_SAMPLE_PAIRS = 2e6
 EM_MAX_PAIRS = 3e6
 SEED = 20261101
+# Estimates are kept to this many significant digits (see `reproducible`): coarser than the run-to-run noise of
+# parallel sums (up to about 1e-12, relatively), far finer than what EM can estimate.
+PROBABILITY_DIGITS = 8
 MIN_IDENTIFIER_PAIRS = 50
 M_FLOOR = 0.001
 """Smallest m probability of a level: an error EM never saw in training is rare, not impossible."""
@@ -197,6 +200,7 @@ def train_model(
     if not 0.0 < prior < 1.0:
         # No deterministic match at all: a prior of zero would make every match probability zero.
         trained["probability_two_random_records_match"] = 1.0 / max(frame.height, 2)
+    trained = reproducible(trained)
     trained_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     digest = hashlib.sha256(json.dumps(trained, sort_keys=True).encode()).hexdigest()[:8]
     version = f"{trained_at:%Y%m%dT%H%M%SZ}-{digest}"
@@ -219,6 +223,30 @@ def train_model(
             "string_columns": sorted(string_columns),
         },
     )
+
+
+def reproducible(settings: dict[str, Any], digits: int = PROBABILITY_DIGITS) -> dict[str, Any]:
+    """Settings with every estimated probability rounded to ``digits`` significant digits and no random linker id.
+
+    DuckDB sums in parallel in whatever order its threads finish, so two trainings on the same records differ in
+    the last digits of their estimates (up to about 1e-12, relatively). Scores then differ too, which can reorder
+    near-tied links and so change who is clustered with whom. Rounded, the same records give the same model (and
+    model version digest) unless an estimate happens to sit within that noise of a rounding boundary, a chance of
+    about 1 in 10,000 per estimate.
+    """
+    result = json.loads(json.dumps(settings))
+    result.pop("linker_uid", None)
+
+    def rounded(value: Any) -> Any:
+        return float(f"{value:.{digits}g}") if isinstance(value, float) else value
+
+    result["probability_two_random_records_match"] = rounded(result.get("probability_two_random_records_match"))
+    for comparison in result["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            for name in ("m_probability", "u_probability"):
+                if name in level:
+                    level[name] = rounded(level[name])
+    return result
 
 
 def floor_probabilities(
