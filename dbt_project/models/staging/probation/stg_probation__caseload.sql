@@ -18,14 +18,7 @@ renamed as (
         cast(pnc_id_token as string) as pnc_id_token,
 
         -- linkage tokens (keyed; usable only for matching)
-        cast(surname_token as string) as surname_token,
-        surname_bloom,
-        cast(forenames_token as string) as forenames_token,
-        forenames_bloom,
-        cast(dob_token as string) as dob_token,
-        cast(dob_swapped_token as string) as dob_swapped_token,
-        cast(dob_month_day_token as string) as dob_month_day_token,
-        cast(postcode_token as string) as postcode_token,
+        {{ linkage_token_columns() }}
 
         -- coarsened demographics
         cast(birth_year_month as string) as birth_year_month,
