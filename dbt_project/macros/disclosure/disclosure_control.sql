@@ -59,6 +59,16 @@
 {%- endmacro %}
 
 
+{#
+    A published count as the pair every mart and the disclosure scan rely on: `<name>`, the disclosure-controlled
+    number, and `<name>_display`, the text a reader sees (the number, or the marker when suppressed).
+#}
+{% macro disclosed_count(count_expr, name) %}
+    {{- vrlake.disclosure_control(count_expr) }} as {{ name }},
+        {{ vrlake.disclosure_display(count_expr) }} as {{ name }}_display
+{%- endmacro %}
+
+
 {# The text a reader sees for a raw count: the published number, or the marker when suppressed. #}
 {% macro disclosure_display(count_expr) %}
     {{ return(adapter.dispatch('disclosure_display', 'vrlake')(count_expr)) }}

@@ -37,10 +37,8 @@ final as (
         known_to_health,
 
         -- disclosure-controlled measures
-        {{ disclosure_control('people') }} as people,
-        {{ disclosure_display('people') }} as people_display,
-        {{ disclosure_control('cohort_people') }} as cohort_people,
-        {{ disclosure_display('cohort_people') }} as cohort_people_display,
+        {{ disclosed_count('people', 'people') }},
+        {{ disclosed_count('cohort_people', 'cohort_people') }},
         {{ disclosure_percentage('people', 'cohort_people', precision=1) }} as pct_of_cohort
     from counts
 

@@ -27,15 +27,11 @@ final as (
         reconciliation_status,
 
         -- disclosure-controlled measures
-        {{ disclosure_control('rows_read') }} as rows_read,
-        {{ disclosure_display('rows_read') }} as rows_read_display,
-        {{ disclosure_control('rows_loaded') }} as rows_loaded,
-        {{ disclosure_display('rows_loaded') }} as rows_loaded_display,
-        {{ disclosure_control('rows_rejected') }} as rows_rejected,
-        {{ disclosure_display('rows_rejected') }} as rows_rejected_display,
+        {{ disclosed_count('rows_read', 'rows_read') }},
+        {{ disclosed_count('rows_loaded', 'rows_loaded') }},
+        {{ disclosed_count('rows_rejected', 'rows_rejected') }},
         {{ disclosure_percentage('rows_rejected', 'rows_read', precision=1) }} as pct_rows_rejected,
-        {{ disclosure_control('values_removed') }} as values_removed,
-        {{ disclosure_display('values_removed') }} as values_removed_display,
+        {{ disclosed_count('values_removed', 'values_removed') }},
 
         -- completeness and timeliness (shares and days, not counts)
         round(100.0 * mean_completeness, 1) as mean_completeness_pct,

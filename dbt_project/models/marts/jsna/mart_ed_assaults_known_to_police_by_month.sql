@@ -57,14 +57,10 @@ final as (
         {{ format_period('monthly.month_start') }} as period,
 
         -- disclosure-controlled measures
-        {{ disclosure_control('monthly.ed_assault_attendances') }} as ed_assault_attendances,
-        {{ disclosure_display('monthly.ed_assault_attendances') }} as ed_assault_attendances_display,
-        {{ disclosure_control('monthly.known_to_police') }} as known_to_police,
-        {{ disclosure_display('monthly.known_to_police') }} as known_to_police_display,
-        {{ disclosure_control('monthly.not_known_to_police') }} as not_known_to_police,
-        {{ disclosure_display('monthly.not_known_to_police') }} as not_known_to_police_display,
-        {{ disclosure_control('monthly.awaiting_linkage') }} as awaiting_linkage,
-        {{ disclosure_display('monthly.awaiting_linkage') }} as awaiting_linkage_display,
+        {{ disclosed_count('monthly.ed_assault_attendances', 'ed_assault_attendances') }},
+        {{ disclosed_count('monthly.known_to_police', 'known_to_police') }},
+        {{ disclosed_count('monthly.not_known_to_police', 'not_known_to_police') }},
+        {{ disclosed_count('monthly.awaiting_linkage', 'awaiting_linkage') }},
         {{ disclosure_percentage(
             'monthly.not_known_to_police',
             'monthly.known_to_police + monthly.not_known_to_police',

@@ -78,14 +78,10 @@ final as (
         {{ format_period('totals.last_month') }} as last_period,
 
         -- disclosure-controlled measures
-        {{ disclosure_control('coalesce(grouped.ed_assault_attendances, 0)') }} as ed_assault_attendances,
-        {{ disclosure_display('coalesce(grouped.ed_assault_attendances, 0)') }} as ed_assault_attendances_display,
-        {{ disclosure_control('coalesce(grouped.known_to_police, 0)') }} as known_to_police,
-        {{ disclosure_display('coalesce(grouped.known_to_police, 0)') }} as known_to_police_display,
-        {{ disclosure_control('coalesce(grouped.not_known_to_police, 0)') }} as not_known_to_police,
-        {{ disclosure_display('coalesce(grouped.not_known_to_police, 0)') }} as not_known_to_police_display,
-        {{ disclosure_control('coalesce(grouped.awaiting_linkage, 0)') }} as awaiting_linkage,
-        {{ disclosure_display('coalesce(grouped.awaiting_linkage, 0)') }} as awaiting_linkage_display,
+        {{ disclosed_count('coalesce(grouped.ed_assault_attendances, 0)', 'ed_assault_attendances') }},
+        {{ disclosed_count('coalesce(grouped.known_to_police, 0)', 'known_to_police') }},
+        {{ disclosed_count('coalesce(grouped.not_known_to_police, 0)', 'not_known_to_police') }},
+        {{ disclosed_count('coalesce(grouped.awaiting_linkage, 0)', 'awaiting_linkage') }},
         {{ disclosure_percentage(
             'coalesce(grouped.not_known_to_police, 0)',
             'coalesce(grouped.known_to_police, 0) + coalesce(grouped.not_known_to_police, 0)',

@@ -34,8 +34,7 @@ final as (
         sex,
 
         -- disclosure-controlled measures
-        {{ disclosure_control('victim_count') }} as victim_count,
-        {{ disclosure_display('victim_count') }} as victim_count_display,
+        {{ disclosed_count('victim_count', 'victim_count') }},
         resident_population,
         {{ disclosure_rate('victim_count', 'resident_population', per=1000, precision=1) }} as victim_rate_per_1000
     from counts

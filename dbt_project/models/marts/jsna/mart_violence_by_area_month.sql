@@ -29,8 +29,7 @@ final as (
         source_agency,
 
         -- disclosure-controlled measures
-        {{ disclosure_control('event_count') }} as violence_count,
-        {{ disclosure_display('event_count') }} as violence_count_display,
+        {{ disclosed_count('event_count', 'violence_count') }},
         resident_population,
         {{ disclosure_rate('event_count', 'resident_population', per=1000, precision=1) }} as violence_rate_per_1000
     from counts

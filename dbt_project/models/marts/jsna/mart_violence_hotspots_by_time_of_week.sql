@@ -33,10 +33,8 @@ final as (
         source_agency,
 
         -- disclosure-controlled measures
-        {{ disclosure_control('event_count') }} as violence_count,
-        {{ disclosure_display('event_count') }} as violence_count_display,
-        {{ disclosure_control('area_period_event_count') }} as area_period_violence_count,
-        {{ disclosure_display('area_period_event_count') }} as area_period_violence_count_display,
+        {{ disclosed_count('event_count', 'violence_count') }},
+        {{ disclosed_count('area_period_event_count', 'area_period_violence_count') }},
         {{ disclosure_percentage('event_count', 'area_period_event_count', precision=1) }} as pct_of_area_period
     from counts
 

@@ -30,16 +30,12 @@ final as (
         factor_order,
 
         -- disclosure-controlled measures
-        {{ disclosure_control('people_with_first_event') }} as people_with_first_event,
-        {{ disclosure_display('people_with_first_event') }} as people_with_first_event_display,
-        {{ disclosure_control('people_with_factor_before') }} as people_with_factor_before,
-        {{ disclosure_display('people_with_factor_before') }} as people_with_factor_before_display,
+        {{ disclosed_count('people_with_first_event', 'people_with_first_event') }},
+        {{ disclosed_count('people_with_factor_before', 'people_with_factor_before') }},
         {{ disclosure_percentage('people_with_factor_before', 'people_with_first_event', precision=1) }}
             as pct_with_factor_before,
-        {{ disclosure_control('people_with_complete_lookback') }} as people_with_complete_lookback,
-        {{ disclosure_display('people_with_complete_lookback') }} as people_with_complete_lookback_display,
-        {{ disclosure_control('complete_lookback_with_factor') }} as complete_lookback_with_factor,
-        {{ disclosure_display('complete_lookback_with_factor') }} as complete_lookback_with_factor_display,
+        {{ disclosed_count('people_with_complete_lookback', 'people_with_complete_lookback') }},
+        {{ disclosed_count('complete_lookback_with_factor', 'complete_lookback_with_factor') }},
         {{ disclosure_percentage('complete_lookback_with_factor', 'people_with_complete_lookback', precision=1) }}
             as pct_complete_lookback_with_factor,
 
