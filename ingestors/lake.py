@@ -157,9 +157,7 @@ class LakeTables:
         data = frame.to_arrow() if isinstance(frame, pl.DataFrame) else frame
         existing = self.open(table)
         if existing is None:
-            write_deltalake(
-                self.store.delta_uri(table), data, mode="append", storage_options=self.store.delta_storage_options() or None
-            )
+            self._create(table, data)
             return
         if isinstance(frame, pl.DataFrame) and frame.height == 0:
             # Replacing with nothing is deleting: one commit when rows match, and none at all (rather than an
@@ -171,14 +169,15 @@ class LakeTables:
     def append_rows(self, table: str, frame: pl.DataFrame) -> None:
         existing = self.open(table)
         if existing is None:
-            write_deltalake(
-                self.store.delta_uri(table),
-                frame.to_arrow(),
-                mode="append",
-                storage_options=self.store.delta_storage_options() or None,
-            )
+            self._create(table, frame.to_arrow())
             return
         write_deltalake(existing, frame.to_arrow(), mode="append")
+
+    def _create(self, table: str, data: pa.Table | pa.RecordBatchReader) -> None:
+        """A table that does not exist yet, holding `data`."""
+        write_deltalake(
+            self.store.delta_uri(table), data, mode="append", storage_options=self.store.delta_storage_options() or None
+        )
 
 
 @dataclass

@@ -365,26 +365,18 @@ def _json_cell(value: object) -> str | None:
 
 
 def _cells_to_text(frame: pl.DataFrame) -> pl.DataFrame:
-    """Workbook cells to text: real dates become ISO dates, whole numbers lose their '.0'."""
-    exprs = []
-    for name, dtype in frame.schema.items():
-        col = pl.col(name)
-        if dtype == pl.Datetime or isinstance(dtype, pl.Datetime):
-            expr = (
-                pl.when(col.dt.time() == pl.time(0))
-                .then(col.dt.strftime("%Y-%m-%d"))
-                .otherwise(col.dt.strftime("%Y-%m-%dT%H:%M:%S"))
-            )
-        elif dtype == pl.Date:
-            expr = col.dt.strftime("%Y-%m-%d")
-        elif dtype.is_float():
-            expr = pl.when(col == col.round(0)).then(col.cast(pl.Int64).cast(pl.String)).otherwise(col.cast(pl.String))
-        else:
-            # Cells are read as text (see read_xlsx): a midnight date-time is a date cell, and any other date-time
-            # is written as a typed one would be.
-            expr = col.cast(pl.String).str.replace(MIDNIGHT_DATETIME, "$1").str.replace(DATETIME_WITH_SPACE, "${1}T$2")
-        exprs.append(expr.alias(str(name)))
-    return _blank_to_null(frame.select(exprs))
+    """Workbook cells, read as text (see read_xlsx), as a typed read would give them: a date cell (a midnight
+    date-time) becomes an ISO date, any other date-time an ISO date-time; blanks become nulls."""
+    return _blank_to_null(
+        frame.select(
+            pl.col(name)
+            .cast(pl.String)
+            .str.replace(MIDNIGHT_DATETIME, "$1")
+            .str.replace(DATETIME_WITH_SPACE, "${1}T$2")
+            .alias(str(name))
+            for name in frame.columns
+        )
+    )
 
 
 def _blank_to_null(frame: pl.DataFrame) -> pl.DataFrame:
