@@ -1,4 +1,5 @@
-"""Publish a mart for commissioners: Delta, CSV and XLSX in the `marts` zone, with a manifest.
+"""Publish a mart for commissioners in the `marts` zone: Delta, CSV, XLSX when it is short enough to read in Excel
+(`DEFAULT_XLSX_MAX_ROWS`), and a manifest.
 
 Only marts (models dbt built under `models/marts/`, which apply disclosure control) are published. The manifest says
 what the file is, when its content was published, which partner deliveries fed it and a fingerprint of that content,
