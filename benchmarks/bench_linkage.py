@@ -72,7 +72,7 @@ def prepare(
         if prepared["people"] == people and prepared["seed"] == seed:
             return prepared
     from ingestors.context import build_ingest_context
-    from ingestors.ingest import ingest_file
+    from ingestors.ingest import ingest_files
     from ingestors.lake_init import initialise_lake
     from ingestors.reference import load_reference
     from privacy.keys import load_master_key
@@ -93,12 +93,13 @@ def prepare(
     load_reference(store, synth_dir / "reference", load_master_key(env))
     context = dataclasses.replace(build_ingest_context(store, env, run_id="bench-linkage"), today=TODAY)
     started = time.perf_counter()
+    landings = []
     for path in _person_files(synth_dir):
-        landing = path.relative_to(synth_dir / "landing").as_posix()
-        store.upload_file("landing", landing, path)
-        outcome = ingest_file(context, landing)
+        landings.append(path.relative_to(synth_dir / "landing").as_posix())
+        store.upload_file("landing", landings[-1], path)
+    for outcome in ingest_files(context, landings):
         if outcome.status.value != "loaded":
-            raise RuntimeError(f"{path.name} was not loaded: {outcome.explanation}")
+            raise RuntimeError(f"{outcome.record.source_file} was not loaded: {outcome.explanation}")
     prepared = {
         "people": people,
         "seed": seed,

@@ -9,7 +9,7 @@ excludes interpreter start-up and imports, which a long-lived Dagster step would
 
 The storage zones, keys and dbt settings come from the environment the harness sets (a temporary ``VRLAKE_HOME``
 and a per-run benchmark key): nothing here chooses an environment. Stages call the same pure functions as the
-Dagster assets (``ingest_file``, the ``linkage`` package, the dbt CLI, ``publish_mart``, ``write_report``), so
+Dagster assets (``ingest_files``, the ``linkage`` package, the dbt CLI, ``publish_mart``, ``write_report``), so
 the figures are the pipeline's cost without Dagster's step overhead.
 """
 
@@ -252,12 +252,13 @@ def _feed_totals(feeds: dict[str, Any], meter: PartMeter) -> dict[str, Any]:
 
 
 def stage_ingest(spec: dict[str, Any]) -> dict[str, Any]:
-    """Per feed: drop its files into landing (untimed, the partner's act), then ``ingest_file`` each (timed).
+    """Per feed: drop its files into landing (untimed, the partner's act), then ``ingest_files`` on them (timed).
 
-    One process ingests every feed in turn, as a Dagster intake step ingests every file waiting for a partner.
+    One process ingests every feed in turn, as a Dagster intake step ingests every file waiting for a partner (with
+    ``VRLAKE_INGEST_WORKERS`` files prepared at once).
     """
     from ingestors.context import build_ingest_context
-    from ingestors.ingest import ingest_file
+    from ingestors.ingest import ingest_files
 
     store = _store()
     context = build_ingest_context(store, os.environ, run_id=spec.get("run_id", "bench"), user="vrlake bench")
@@ -273,8 +274,7 @@ def stage_ingest(spec: dict[str, Any]) -> dict[str, Any]:
         totals: dict[str, Any] = {"rows_read": 0, "rows_loaded": 0, "rows_rejected": 0, "statuses": {},
                                   "quarantined": []}
         started = meter.start()
-        for file in files:
-            outcome = ingest_file(context, file["landing_path"])
+        for outcome in ingest_files(context, [file["landing_path"] for file in files]):
             for field in ("rows_read", "rows_loaded", "rows_rejected"):
                 totals[field] += getattr(outcome.record, field)
             status = outcome.status.value

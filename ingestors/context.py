@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ingestors.ingest import IngestContext
+from ingestors.ingest import IngestContext, prepare_workers
 from ingestors.lake import REFERENCE_POSTCODES_TABLE, read_table
 from ingestors.reference import STORED_SCHEMAS
 from privacy.keys import load_master_key
@@ -16,7 +16,11 @@ POSTCODE_LOOKUP_SCHEMA = STORED_SCHEMAS[REFERENCE_POSTCODES_TABLE]
 def build_ingest_context(
     store: Store, env: Mapping[str, str], *, run_id: str | None = None, user: str | None = None
 ) -> IngestContext:
-    """Raises `privacy.keys.MissingKeyError` (with instructions) when no pseudonymisation key is configured."""
+    """Raises `privacy.keys.MissingKeyError` (with instructions) when no pseudonymisation key is configured, and
+    ValueError when ``VRLAKE_INGEST_WORKERS`` is not a whole number of at least 1."""
+    workers = prepare_workers(env)
     keys = load_master_key(env)
     lookup = read_table(store, REFERENCE_POSTCODES_TABLE, POSTCODE_LOOKUP_SCHEMA)
-    return IngestContext(store=store, keys=keys, postcode_lookup=lookup, run_id=run_id, user=user)
+    return IngestContext(
+        store=store, keys=keys, postcode_lookup=lookup, run_id=run_id, user=user, prepare_workers=workers
+    )

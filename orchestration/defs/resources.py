@@ -33,6 +33,6 @@ class VrlakeResource(dg.ConfigurableResource):
         user = context.run.tags.get("dagster/user") or context.run.tags.get("user")
         try:
             return build_ingest_context(self.store, os.environ, run_id=context.run_id, user=user)
-        except (MissingKeyError, InvalidKeyError) as error:
+        except (MissingKeyError, InvalidKeyError, ValueError) as error:  # ValueError: VRLAKE_INGEST_WORKERS
             # Configuration, not a transient fault: fail once, with the instructions, instead of retrying.
             raise dg.Failure(description=str(error), allow_retries=False) from None

@@ -12,7 +12,7 @@ from collections import defaultdict
 import dagster as dg
 
 from ingestors.contract import PARTNERS, FeedContract, load_contracts
-from ingestors.ingest import DeliveryOutcome, ingest_file, pending_files
+from ingestors.ingest import DeliveryOutcome, ingest_files, pending_files
 from ingestors.lake import bronze_table
 from ingestors.ledger import DeliveryStatus
 from orchestration.defs.resources import VrlakeResource
@@ -87,11 +87,14 @@ def build_partner_intake(partner: str) -> dg.AssetsDefinition:
         files = config.files or [o.path for o in pending_files(vrlake.store, partner)]
         by_feed: dict[str, list[DeliveryOutcome]] = defaultdict(list)
         failures: list[DeliveryOutcome] = []
+        present = []
         for path in files:
-            if not vrlake.store.exists("landing", path):
+            if vrlake.store.exists("landing", path):
+                present.append(path)
+            else:
                 context.log.info(f"{path} is no longer in the drop zone (already processed); skipping")
-                continue
-            outcome = ingest_file(ingest_context, path)
+
+        def report(outcome: DeliveryOutcome) -> None:
             context.log.info(
                 f"{outcome.record.source_file}: {outcome.status.value} "
                 f"({outcome.record.rows_loaded} loaded, {outcome.record.rows_rejected} rejected)"
@@ -100,6 +103,8 @@ def build_partner_intake(partner: str) -> dg.AssetsDefinition:
                 failures.append(outcome)
             elif outcome.record.feed:
                 by_feed[outcome.record.feed].append(outcome)
+
+        ingest_files(ingest_context, present, on_outcome=report)
         # Every selected feed reports, even with nothing new: a feed that has not delivered must not stop dbt
         # and publishing downstream in the same run (partners join over time).
         for contract in contracts:
