@@ -272,7 +272,7 @@ def stage_ingest(spec: dict[str, Any]) -> dict[str, Any]:
         for file in files:
             store.upload_file("landing", file["landing_path"], file["path"])
         totals: dict[str, Any] = {"rows_read": 0, "rows_loaded": 0, "rows_rejected": 0, "statuses": {},
-                                  "quarantined": []}
+                                  "quarantined": [], "prepare_workers": context.prepare_workers}
         started = meter.start()
         for outcome in ingest_files(context, [file["landing_path"] for file in files]):
             for field in ("rows_read", "rows_loaded", "rows_rejected"):
