@@ -77,7 +77,8 @@ STAGED_FILE = "bronze.arrow"
 STAGED_BATCH_ROWS = 65_536
 # Files read, validated and protected at once while the oldest is written to the lake. Each file already keeps two
 # threads busy only part of the time (Polars reading and validation, keyed hashing in Python under the GIL), so a
-# second file fills the gaps: on two cores, ingesting two feeds at once took 0.75 of the time of one after the other.
+# second file fills the gaps. On two cores this took force-scale ingestion from 3.23 to 2.46 times the lower bound's
+# time (docs/performance.md); three files at once was no better within the noise, and needs more memory.
 DEFAULT_PREPARE_WORKERS = 2
 PREPARE_WORKERS_ENV = "VRLAKE_INGEST_WORKERS"
 REJECTS_SCHEMA: dict[str, pl.DataType] = {

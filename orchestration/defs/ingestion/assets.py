@@ -87,7 +87,7 @@ def build_partner_intake(partner: str) -> dg.AssetsDefinition:
         files = config.files or [o.path for o in pending_files(vrlake.store, partner)]
         by_feed: dict[str, list[DeliveryOutcome]] = defaultdict(list)
         failures: list[DeliveryOutcome] = []
-        present = []
+        present: list[str] = []
         for path in files:
             if vrlake.store.exists("landing", path):
                 present.append(path)
