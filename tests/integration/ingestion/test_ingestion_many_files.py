@@ -53,6 +53,10 @@ DELIVERIES: list[tuple[str, str, str]] = [
 ]
 
 
+LOADED, DUPLICATE, QUARANTINED = DeliveryStatus.LOADED, DeliveryStatus.DUPLICATE, DeliveryStatus.QUARANTINED
+EXPECTED_STATUSES = [LOADED, LOADED, LOADED, LOADED, DUPLICATE, QUARANTINED, LOADED, LOADED]
+
+
 def drop_all(lake: Lake) -> list[str]:
     return [lake.drop(partner, name, data) for partner, name, data in DELIVERIES]
 
@@ -90,16 +94,7 @@ def test_a_batch_gives_the_lake_that_one_file_at_a_time_gives(tmp_path: Path) ->
 
     assert summary(together) == summary(single)
     assert reported == together, "outcomes are reported as each file is written, in delivery order"
-    assert [o.status for o in together] == [
-        DeliveryStatus.LOADED,
-        DeliveryStatus.LOADED,
-        DeliveryStatus.LOADED,
-        DeliveryStatus.LOADED,
-        DeliveryStatus.DUPLICATE,
-        DeliveryStatus.QUARANTINED,
-        DeliveryStatus.LOADED,
-        DeliveryStatus.LOADED,
-    ]
+    assert [o.status for o in together] == EXPECTED_STATUSES
     assert "police_nominals_2026-08.csv" in (together[4].explanation or "")
     assert lake_state(batched) == lake_state(one_by_one)
     assert batched.bronze("police_nominals").height == 5 + 4 + 3, "the resend was not loaded a second time"
@@ -177,11 +172,15 @@ def test_a_failure_part_way_keeps_the_written_files_and_leaves_the_rest_waiting(
     assert accounting_problems(lake.store, load_contracts()["police_nominals"]) == []
 
 
-def test_one_worker_still_ingests_in_order(tmp_path: Path) -> None:
-    lake = make_lake(tmp_path)
+def test_one_worker_gives_the_same_lake(tmp_path: Path) -> None:
+    one_by_one = make_lake(tmp_path / "one_by_one")
+    single = [ingest_file(one_by_one.context, path) for path in drop_all(one_by_one)]
+    lake = make_lake(tmp_path / "one_worker")
     lake.context = replace(lake.context, prepare_workers=1)
-    paths = drop_all(lake)
-    assert summary(ingest_files(lake.context, paths))[4][1] == "duplicate"
+    outcomes = ingest_files(lake.context, drop_all(lake))
+    assert [o.status for o in outcomes] == EXPECTED_STATUSES
+    assert summary(outcomes) == summary(single)
+    assert lake_state(lake) == lake_state(one_by_one)
 
 
 def test_the_number_of_workers_is_configurable_and_checked(tmp_path: Path) -> None:
