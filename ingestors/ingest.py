@@ -37,7 +37,15 @@ import pyarrow as pa
 from ingestors.contract import DeliverySemantics, FeedContract, load_contracts
 from ingestors.detect import FeedMatch, feed_from_headers, feed_from_name, map_headers
 from ingestors.errors import FileRejected, QuarantineReason
-from ingestors.lake import REJECTS_TABLE, LakeTables, bronze_table, equals
+from ingestors.lake import (
+    AUDIT_TABLE,
+    DELIVERIES_TABLE,
+    QUALITY_TABLE,
+    REJECTS_TABLE,
+    LakeTables,
+    bronze_table,
+    equals,
+)
 from ingestors.ledger import (
     DeliveryRecord,
     DeliveryStatus,
@@ -80,6 +88,10 @@ STAGED_BATCH_ROWS = 65_536
 # second file fills the gaps. On two cores this took force-scale ingestion from 3.23 to 2.22-2.46 times the lower
 # bound's time (docs/performance.md); three files at once was no better within the noise, and needs more memory.
 DEFAULT_PREPARE_WORKERS = 2
+# Written files whose small lake writes (rejects, quality, ledger, audit) are committed together. Each such commit
+# cost 10 to 60 ms whatever its size, four per file, which made the writing thread the bottleneck for monthly files
+# of 20,000 rows (docs/performance.md). Outcomes are reported, and originals archived, once per batch.
+DEFAULT_RECORD_BATCH_FILES = 16
 PREPARE_WORKERS_ENV = "VRLAKE_INGEST_WORKERS"
 REJECTS_SCHEMA: dict[str, pl.DataType] = {
     "_delivery_id": pl.String(),
@@ -108,12 +120,15 @@ class IngestContext:
     agreements: Mapping[str, SharingAgreement] = field(default_factory=load_agreements)
     batch_rows: int = BATCH_ROWS
     prepare_workers: int = DEFAULT_PREPARE_WORKERS
+    record_batch_files: int = DEFAULT_RECORD_BATCH_FILES
     # The lake's tables, opened once per context instead of several times per delivered file.
     lake: LakeTables = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.prepare_workers < 1:
             raise ValueError(f"prepare_workers must be at least 1, got {self.prepare_workers}")
+        if self.record_batch_files < 1:
+            raise ValueError(f"record_batch_files must be at least 1, got {self.record_batch_files}")
         object.__setattr__(self, "lake", LakeTables(self.store))
 
 
@@ -227,16 +242,32 @@ def ingest_files(
     """
     outcomes: list[DeliveryOutcome] = []
     waiting: deque[_Delivery] = deque()
+    unrecorded: list[tuple[str, DeliveryOutcome]] = []  # written, with their ledger rows still held in memory
+
+    def record_written() -> None:
+        """Commit the held rejects, quality, ledger and audit rows; only then archive the originals and report."""
+        ctx.lake.flush()
+        for landing_path, outcome in unrecorded:
+            if outcome.status is not DeliveryStatus.QUARANTINED:  # a quarantined original is already in the archive
+                _archive(ctx, landing_path, outcome.record)
+            outcomes.append(outcome)
+            if on_outcome is not None:
+                on_outcome(outcome)
+        unrecorded.clear()
 
     def write_oldest() -> None:
         delivery = waiting.popleft()
         with delivery.resources:
             outcome = _write(ctx, delivery)
-        outcomes.append(outcome)
-        if on_outcome is not None:
-            on_outcome(outcome)
+        unrecorded.append((delivery.landing_path, outcome))
+        # A quarantined original has left the drop zone, so its ledger row must not wait for other files.
+        if outcome.status is DeliveryStatus.QUARANTINED or len(unrecorded) >= ctx.record_batch_files:
+            record_written()
 
-    with ThreadPoolExecutor(max_workers=ctx.prepare_workers, thread_name_prefix="vrlake-prepare") as preparing:
+    with (
+        ctx.lake.deferring(REJECTS_TABLE, QUALITY_TABLE, DELIVERIES_TABLE, AUDIT_TABLE),
+        ThreadPoolExecutor(max_workers=ctx.prepare_workers, thread_name_prefix="vrlake-prepare") as preparing,
+    ):
         try:
             for landing_path in landing_paths:
                 waiting.append(_receive(ctx, landing_path, preparing))
@@ -245,6 +276,7 @@ def ingest_files(
                     write_oldest()
             while waiting:
                 write_oldest()
+            record_written()
         except BaseException:
             for delivery in waiting:
                 if delivery.prepared is not None:
@@ -252,6 +284,7 @@ def ingest_files(
             preparing.shutdown(wait=True)  # before removing the files the workers may still be reading
             for delivery in waiting:
                 delivery.resources.close()
+            record_written()  # the files written before the failure are recorded and archived
             raise
     return outcomes
 
@@ -294,7 +327,7 @@ def _receive(ctx: IngestContext, landing_path: str, preparing: ThreadPoolExecuto
 def _write(ctx: IngestContext, delivery: _Delivery) -> DeliveryOutcome:
     """Record the delivery as a duplicate, quarantine it, or write it to the lake (calling thread only)."""
     if delivery.earlier is not None:
-        return _duplicate(ctx, delivery.landing_path, delivery.base, delivery.earlier)
+        return _duplicate(ctx, delivery.base, delivery.earlier)
     assert delivery.prepared is not None
     try:
         prepared = delivery.prepared.result()
@@ -303,8 +336,8 @@ def _write(ctx: IngestContext, delivery: _Delivery) -> DeliveryOutcome:
     # Checked again now: an identical file earlier in the same run may have been loaded since this one was received.
     earlier = _earlier_delivery(ctx, delivery.base, prepared.contract, prepared.record.period or "")
     if earlier is not None:
-        return _duplicate(ctx, delivery.landing_path, delivery.base, earlier)
-    return _commit(ctx, delivery.landing_path, prepared)
+        return _duplicate(ctx, delivery.base, earlier)
+    return _commit(ctx, prepared)
 
 
 def _known_duplicate(ctx: IngestContext, base: DeliveryRecord) -> Mapping[str, object] | None:
@@ -538,9 +571,9 @@ def _lineage(record: DeliveryRecord, contract: FeedContract, agreement: SharingA
     }
 
 
-def _commit(ctx: IngestContext, landing_path: str, prepared: PreparedDelivery) -> DeliveryOutcome:
-    """Write the delivery: bronze rows from `staged` (one scoped replace), rejects, quality, ledger, audit; then
-    archive the original."""
+def _commit(ctx: IngestContext, prepared: PreparedDelivery) -> DeliveryOutcome:
+    """Write the delivery: bronze rows from `staged` (one scoped replace, committed now), then rejects, quality,
+    ledger and audit (held by `ctx.lake` until `ingest_files` flushes them and archives the original)."""
     record, contract, agreement, quality = prepared.record, prepared.contract, prepared.agreement, prepared.quality
     if record.rows_read != record.rows_loaded + record.rows_rejected:  # must never pass silently
         raise RuntimeError(f"row accounting broken for {record.source_file}")
@@ -579,7 +612,6 @@ def _commit(ctx: IngestContext, landing_path: str, prepared: PreparedDelivery) -
             "matched_by": prepared.matched_by,
         },
     )
-    _archive(ctx, landing_path, record)
     log.info(
         "loaded %s as %s: %d read, %d loaded, %d rejected",
         record.source_file, contract.feed, record.rows_read, record.rows_loaded, record.rows_rejected,
@@ -587,7 +619,7 @@ def _commit(ctx: IngestContext, landing_path: str, prepared: PreparedDelivery) -
     return DeliveryOutcome(record=record, quality=quality)
 
 
-def _duplicate(ctx: IngestContext, landing_path: str, base: DeliveryRecord, earlier: Mapping[str, object]) -> DeliveryOutcome:
+def _duplicate(ctx: IngestContext, base: DeliveryRecord, earlier: Mapping[str, object]) -> DeliveryOutcome:
     record = DeliveryRecord(**{**base.__dict__, "feed": earlier["feed"], "period": earlier["period"]})
     record.status = DeliveryStatus.DUPLICATE
     record.reason = f"identical content to '{earlier['source_file']}' loaded at {earlier['ingested_at']}"
@@ -595,7 +627,6 @@ def _duplicate(ctx: IngestContext, landing_path: str, base: DeliveryRecord, earl
     audit(ctx.store, "duplicate_delivery", run_id=ctx.run_id, user=ctx.user, feed=record.feed,
           delivery_id=record.delivery_id, detail={"source_file": record.source_file, "same_as": earlier["source_file"]},
           tables=ctx.lake)
-    _archive(ctx, landing_path, record)
     explanation = (
         f"'{record.source_file}' has exactly the same content as '{earlier['source_file']}', which was already "
         "loaded. It was not loaded again."
