@@ -30,3 +30,12 @@ class FileRejected(Exception):
         self.reason = reason
         self.explanation = explanation
         self.details = details or {}
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Files are prepared in worker processes, which send the rejection back pickled; the default would call
+        # FileRejected(explanation) and lose the reason.
+        return (_file_rejected, (self.reason, self.explanation, self.details))
+
+
+def _file_rejected(reason: QuarantineReason, explanation: str, details: dict[str, object]) -> FileRejected:
+    return FileRejected(reason, explanation, details=details)

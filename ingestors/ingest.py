@@ -12,9 +12,11 @@ The order of steps is the privacy and safety argument:
 6. only then is the identifiable original moved from `landing/` to `archive/`.
 A file that cannot be loaded at all goes to `quarantine/` with a machine-readable reason and a plain-English one.
 
-`ingest_files` reads, validates and protects (steps 2 to 4) several files at once, in worker threads that write
-nothing but their own staged rows; every write of steps 1, 5 and 6 happens in the calling thread, file by file, in
-the order the files were given, so the lake sees what ingesting them one by one would have written.
+`ingest_files` reads, validates and protects (steps 2 to 4) several files at once, in worker processes or threads
+(`ingestors.preparing`) that write nothing but their own staged rows. Every write of steps 1, 5 and 6 happens in the
+calling thread, in the order the files were given: each file's bronze rows at once, and its small records (rejects,
+quality, ledger, audit) together with those of the files around it, before any of their originals is archived. The
+lake ends up with what ingesting the files one by one would have written.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from ingestors.ledger import (
     loaded_delivery_with_content,
     record_delivery,
 )
+from ingestors.preparing import KeyLoader, Preparation, Preparer, PreparingProcesses, PreparingThreads
 from ingestors.quality import QualityAccumulator, prepared_quality_report, write_quality
 from ingestors.readers import BATCH_ROWS, ROW_NUMBER, DeliveryReader, open_delivery
 from ingestors.validate import ISSUE_SCHEMA, SeenKeys, validate
@@ -93,6 +96,9 @@ DEFAULT_PREPARE_WORKERS = 2
 # of 20,000 rows (docs/performance.md). Outcomes are reported, and originals archived, once per batch.
 DEFAULT_RECORD_BATCH_FILES = 16
 PREPARE_WORKERS_ENV = "VRLAKE_INGEST_WORKERS"
+# Starting a worker process (a new interpreter importing Polars, Arrow and delta-rs) takes about a second, which a
+# run of a few small files would not earn back; those are prepared on threads.
+MIN_FILES_FOR_PROCESSES = 4
 REJECTS_SCHEMA: dict[str, pl.DataType] = {
     "_delivery_id": pl.String(),
     "feed": pl.String(),
@@ -121,8 +127,12 @@ class IngestContext:
     batch_rows: int = BATCH_ROWS
     prepare_workers: int = DEFAULT_PREPARE_WORKERS
     record_batch_files: int = DEFAULT_RECORD_BATCH_FILES
+    # How a worker process loads this same key (see `ingestors.preparing`). Without it, files are prepared on
+    # threads of this process.
+    key_loader: KeyLoader | None = None
     # The lake's tables, opened once per context instead of several times per delivered file.
     lake: LakeTables = field(init=False, repr=False, compare=False)
+    preparation: Preparation = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.prepare_workers < 1:
@@ -130,6 +140,10 @@ class IngestContext:
         if self.record_batch_files < 1:
             raise ValueError(f"record_batch_files must be at least 1, got {self.record_batch_files}")
         object.__setattr__(self, "lake", LakeTables(self.store))
+        preparation = Preparation(
+            self.contracts, self.agreements, self.keys, self.postcode_lookup, self.today, self.batch_rows
+        )
+        object.__setattr__(self, "preparation", preparation)
 
 
 @dataclass(frozen=True)
@@ -229,13 +243,17 @@ def ingest_files(
     *,
     on_outcome: Callable[[DeliveryOutcome], None] | None = None,
 ) -> list[DeliveryOutcome]:
-    """Ingest files in the order given, with the outcomes in that order (`on_outcome` is called as each is written).
+    """Ingest files in the order given, with the outcomes in that order (`on_outcome` is called as each is recorded).
 
-    Guarantee: the lake, the ledger, the archive and the quarantine receive exactly the writes, in exactly the order,
-    of `ingest_file` called on each file in turn; all of them happen in the calling thread. What runs ahead, on up to
-    `ctx.prepare_workers` threads, is reading, validating and protecting later files, which writes nothing but each
-    file's own temporary staged rows. A file identical to one earlier in the same call is therefore still recorded
-    as its duplicate, because duplicates are checked against the ledger again just before writing.
+    Guarantee: the lake, the ledger, the archive and the quarantine end up with exactly the rows and files of
+    `ingest_file` called on each file in turn, and every write happens in the calling thread, in file order. Bronze
+    rows are committed file by file. The rejects, quality, ledger and audit rows of up to `ctx.record_batch_files`
+    files are committed together (the ledger after the rest), and only then are those originals archived and their
+    outcomes reported; a crash before that leaves them in the drop zone, and the rerun replaces their bronze rows.
+    What runs ahead, in up to `ctx.prepare_workers` worker processes or threads, is reading, validating and
+    protecting later files, which writes nothing but each file's own temporary staged rows. A file identical to one
+    earlier in the same call is still recorded as its duplicate: duplicates are checked again just before writing,
+    against the ledger and the rows not yet committed.
 
     A bad file is quarantined and the others go on. An unexpected error (storage, an identifier about to leak) stops
     the call: the files already written stay written, the rest stay in the drop zone for the next run.
@@ -264,9 +282,10 @@ def ingest_files(
         if outcome.status is DeliveryStatus.QUARANTINED or len(unrecorded) >= ctx.record_batch_files:
             record_written()
 
+    landing_paths = list(landing_paths)
     with (
         ctx.lake.deferring(REJECTS_TABLE, QUALITY_TABLE, DELIVERIES_TABLE, AUDIT_TABLE),
-        ThreadPoolExecutor(max_workers=ctx.prepare_workers, thread_name_prefix="vrlake-prepare") as preparing,
+        _preparer(ctx, len(landing_paths)) as preparing,
     ):
         try:
             for landing_path in landing_paths:
@@ -289,7 +308,19 @@ def ingest_files(
     return outcomes
 
 
-def _receive(ctx: IngestContext, landing_path: str, preparing: ThreadPoolExecutor) -> _Delivery:
+def prepares_in_processes(ctx: IngestContext, files: int) -> bool:
+    """Whether `ingest_files` on `files` files prepares them in worker processes: when the workers can load the key
+    themselves and there are enough files to repay starting them. Otherwise it uses threads."""
+    return ctx.key_loader is not None and files >= MIN_FILES_FOR_PROCESSES
+
+
+def _preparer(ctx: IngestContext, files: int) -> Preparer:
+    if ctx.key_loader is not None and prepares_in_processes(ctx, files):
+        return PreparingProcesses(ctx.preparation, min(ctx.prepare_workers, files), ctx.key_loader)
+    return PreparingThreads(ctx.preparation, ctx.prepare_workers)
+
+
+def _receive(ctx: IngestContext, landing_path: str, preparing: Preparer) -> _Delivery:
     """Fetch the file and fingerprint its content (calling thread), then start preparing it unless it is a known
     duplicate."""
     partner, name = _split_landing_path(landing_path)
@@ -317,7 +348,7 @@ def _receive(ctx: IngestContext, landing_path: str, preparing: ThreadPoolExecuto
         delivery.earlier = _known_duplicate(ctx, base)
         if delivery.earlier is None:
             work = Path(resources.enter_context(tempfile.TemporaryDirectory(prefix="vrlake-ingest-")))
-            delivery.prepared = preparing.submit(_prepare, ctx, local, base, work)
+            delivery.prepared = preparing.submit(_prepare, local, base, work)
         return delivery
     except BaseException:
         resources.close()
@@ -349,32 +380,32 @@ def _known_duplicate(ctx: IngestContext, base: DeliveryRecord) -> Mapping[str, o
     if match is None:
         return None
     try:
-        _agreement_in_force(ctx, match.contract, base)
+        _agreement_in_force(ctx.preparation, match.contract, base)
     except FileRejected:
         return None  # preparing it quarantines it, with the reason
     return _earlier_delivery(ctx, base, match.contract, _period(match, base))
 
 
-def _prepare(ctx: IngestContext, local: Path, base: DeliveryRecord, work: Path) -> PreparedDelivery:
+def _prepare(preparation: Preparation, local: Path, base: DeliveryRecord, work: Path) -> PreparedDelivery:
     """Read, validate and protect one file into `work`. Writes nothing else; raises `FileRejected` for a bad file."""
     if base.source_file.lower().endswith(PREPARED_SUFFIX):
-        return _prepare_protected_file(ctx, local, base, work)
-    return _prepare_raw(ctx, local, base, work)
+        return _prepare_protected_file(preparation, local, base, work)
+    return _prepare_raw(preparation, local, base, work)
 
 
-def _prepare_raw(ctx: IngestContext, local: Path, base: DeliveryRecord, work: Path) -> PreparedDelivery:
+def _prepare_raw(preparation: Preparation, local: Path, base: DeliveryRecord, work: Path) -> PreparedDelivery:
     """A partner's raw extract, streamed batch by batch: memory is bounded by the batch, not the file.
 
     Protected batches are staged in a local Arrow file (pseudonymised data only) and committed to the lake in one
     Delta write, so a failure part-way leaves the lake unchanged.
     """
-    partner_contracts = [c for c in ctx.contracts.values() if c.partner == base.partner]
-    by_name = feed_from_name(base.source_file, ctx.contracts)
+    partner_contracts = [c for c in preparation.contracts.values() if c.partner == base.partner]
+    by_name = feed_from_name(base.source_file, preparation.contracts)
     candidates = [by_name.contract] if by_name else partner_contracts
-    reader = open_delivery(local, base.source_file, candidates, workdir=work, batch_rows=ctx.batch_rows)
-    match = by_name or feed_from_headers(base.source_file, reader.headers, base.partner, ctx.contracts)
+    reader = open_delivery(local, base.source_file, candidates, workdir=work, batch_rows=preparation.batch_rows)
+    match = by_name or feed_from_headers(base.source_file, reader.headers, base.partner, preparation.contracts)
     contract = match.contract
-    agreement = _agreement_in_force(ctx, contract, base)
+    agreement = _agreement_in_force(preparation, contract, base)
     period = _period(match, base)
     identified = DeliveryRecord(**{**base.__dict__, "delivery_id": _delivery_id(base, contract, period)})
     header_map, unrecognised = map_headers(reader.headers, contract)
@@ -392,7 +423,8 @@ def _prepare_raw(ctx: IngestContext, local: Path, base: DeliveryRecord, work: Pa
     def stage(valid: pl.DataFrame) -> None:
         """Protect one batch of valid rows and append it to the staged file (only protected rows are staged)."""
         nonlocal writer
-        table = conform(protect(valid, contract, agreement, ctx.keys, ctx.postcode_lookup, lineage), schema).to_arrow()
+        protected = protect(valid, contract, agreement, preparation.keys, preparation.postcode_lookup, lineage)
+        table = conform(protected, schema).to_arrow()
         writer = writer or pa.ipc.new_file(str(staged), table.schema)
         writer.write_table(table, max_chunksize=STAGED_BATCH_ROWS)
 
@@ -442,15 +474,17 @@ def _malformed_issues(reader: DeliveryReader) -> pl.DataFrame:
     ).cast(ISSUE_SCHEMA)
 
 
-def _prepare_protected_file(ctx: IngestContext, local: Path, base: DeliveryRecord, work: Path) -> PreparedDelivery:
+def _prepare_protected_file(
+    preparation: Preparation, local: Path, base: DeliveryRecord, work: Path
+) -> PreparedDelivery:
     """A file written by `vrlake prepare` on the partner's machine: already protected, checked and loaded as is."""
     prepared = read_prepared(local, base.source_file)
     meta = prepared.metadata
-    contract = ctx.contracts.get(str(meta.get("feed")))
+    contract = preparation.contracts.get(str(meta.get("feed")))
     if contract is None:
         raise FileRejected(QuarantineReason.UNKNOWN_FEED, f"'{base.source_file}' names an unknown feed {meta.get('feed')!r}.")
-    agreement = _agreement_in_force(ctx, contract, base)
-    if meta.get("key_fingerprint") != ctx.keys.fingerprint:
+    agreement = _agreement_in_force(preparation, contract, base)
+    if meta.get("key_fingerprint") != preparation.keys.fingerprint:
         raise FileRejected(
             QuarantineReason.PREPARED_WITH_OTHER_KEY,
             f"'{base.source_file}' was prepared with a different pseudonymisation key (fingerprint "
@@ -464,9 +498,9 @@ def _prepare_protected_file(ctx: IngestContext, local: Path, base: DeliveryRecor
             f"v{meta.get('agreement_version')}; the VRU now uses contract v{contract.version} and agreement "
             f"v{agreement.version}. Update vrlake and prepare the file again.",
         )
-    period = _period(feed_from_name(base.source_file, ctx.contracts), base)
+    period = _period(feed_from_name(base.source_file, preparation.contracts), base)
     identified = DeliveryRecord(**{**base.__dict__, "delivery_id": _delivery_id(base, contract, period)})
-    frame = coarsen_postcode_tokens(prepared.frame, contract, agreement, ctx.postcode_lookup)
+    frame = coarsen_postcode_tokens(prepared.frame, contract, agreement, preparation.postcode_lookup)
     # Optional fields a partner does not hold are simply absent (they load as null); anything else is refused.
     expected = set(bronze_schema(contract, agreement)) - set(STAMPED_LINEAGE)
     unexpected = sorted(set(frame.columns) - expected)
@@ -508,20 +542,20 @@ def _staged_reader(staged: Path, schema: Mapping[str, pl.DataType]) -> pa.Record
     return pa.RecordBatchReader.from_batches(source.schema, batches())
 
 
-def _agreement_in_force(ctx: IngestContext, contract: FeedContract, base: DeliveryRecord) -> SharingAgreement:
+def _agreement_in_force(preparation: Preparation, contract: FeedContract, base: DeliveryRecord) -> SharingAgreement:
     if contract.partner != base.partner:
         raise FileRejected(
             QuarantineReason.WRONG_DROP_ZONE,
             f"'{base.source_file}' is a {contract.partner} feed ({contract.title}) but arrived in the {base.partner} "
             f"drop zone. Each partner may only deliver its own feeds; send it from the {contract.partner} drop zone.",
         )
-    agreement = ctx.agreements.get(contract.feed)
+    agreement = preparation.agreements.get(contract.feed)
     if agreement is None:
         raise FileRejected(
             QuarantineReason.NO_AGREEMENT,
             f"There is no data-sharing agreement for {contract.title}, so nothing from it may be kept.",
         )
-    refusal = agreement.refusal_reason(ctx.today)
+    refusal = agreement.refusal_reason(preparation.today)
     if refusal:
         raise FileRejected(QuarantineReason.AGREEMENT_NOT_IN_FORCE, refusal)
     return agreement

@@ -18,6 +18,7 @@ import base64
 import binascii
 import hmac
 import logging
+import os
 import re
 from collections.abc import Callable, Mapping
 from typing import Any, NoReturn
@@ -256,3 +257,12 @@ def release_key(master: PseudonymisationKey, release_id: str) -> bytes:
     if not release_id or not release_id.strip():
         raise ValueError("release_id must be a non-empty string")
     return derive_key(master, RELEASE_PREFIX + release_id)
+
+
+def load_master_key_from_environment() -> PseudonymisationKey:
+    """`load_master_key` from this process's environment: how a worker process loads the key its parent uses.
+
+    Module level, so that it can be sent to another process by name; a worker inherits its parent's environment,
+    so the key is found where the parent found it and never passes between the processes.
+    """
+    return load_master_key(os.environ)
