@@ -24,6 +24,7 @@ import re
 import resource
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -145,22 +146,26 @@ def stage_setup(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 class PartMeter:
-    """Seconds, CPU seconds and peak RSS of each part of a stage (one feed) inside one process.
+    """Seconds, CPU seconds and peak RSS of each part of a stage (one feed), in its process and the worker processes
+    it starts (ingestion prepares files in them).
 
     The peak is Linux's VmHWM, reset before each part through ``/proc/self/clear_refs``. The reset also lowers
     what the parent later reads from ``os.wait4``, so the stage's overall peak is tracked here and reported too.
     Where the reset is not permitted the per-part peak is ``None`` and only the overall peak is meaningful.
+    Worker processes' peaks are added (each one's VmHWM, read every 0.1 s while it runs): ``os.wait4`` reports only
+    the largest single process, and workers run alongside their parent. Their peaks are added as if they coincided,
+    so with workers the figure is an upper bound.
     """
 
     def __init__(self) -> None:
         self.overall_kib = 0
         self.can_reset = self._reset()
+        self._workers = _WorkerPeaks()
 
     @staticmethod
     def _hwm_kib() -> int:
-        status = Path("/proc/self/status").read_text("utf-8")
-        match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
-        return int(match[1]) if match else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        peak = _process_hwm_kib("self")
+        return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
     def _reset(self) -> bool:
         try:
@@ -173,16 +178,62 @@ class PartMeter:
     def start(self) -> Clock:
         if self.can_reset:
             self._reset()
+        self._workers.restart()
         return Clock()
 
     def stop(self, clock: Clock) -> dict[str, float | None]:
-        peak = self._hwm_kib()
+        peak = self._hwm_kib() + self._workers.stop()
         self.overall_kib = max(self.overall_kib, peak)
         return {**clock.figures(), "peak_rss_mib": peak / 1024 if self.can_reset else None}
 
     @property
     def overall_mib(self) -> float:
         return max(self.overall_kib, self._hwm_kib()) / 1024
+
+
+class _WorkerPeaks:
+    """The peak resident memory of each process started by this one, sampled from a background thread."""
+
+    INTERVAL_SECONDS = 0.1
+
+    def __init__(self) -> None:
+        self._peaks: dict[int, int] = {}
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def restart(self) -> None:
+        self.stop()
+        self._peaks, self._stopping = {}, threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="bench-worker-peaks", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> int:
+        """Stop sampling; the sum of the workers' peaks in KiB."""
+        if self._thread is not None:
+            self._stopping.set()
+            self._thread.join()
+            self._thread = None
+        return sum(self._peaks.values())
+
+    def _sample(self) -> None:
+        import psutil
+
+        me = psutil.Process()
+        while not self._stopping.wait(self.INTERVAL_SECONDS):
+            for child in me.children(recursive=True):
+                try:
+                    peak = _process_hwm_kib(child.pid)
+                except OSError:
+                    continue  # it ended between the listing and the read
+                if peak is not None:  # None: a process that has ended but not yet been waited for
+                    self._peaks[child.pid] = max(self._peaks.get(child.pid, 0), peak)
+
+
+def _process_hwm_kib(pid: int | str) -> int | None:
+    """A process's peak resident memory so far (Linux VmHWM), in KiB."""
+    status = Path(f"/proc/{pid}/status").read_text("utf-8")
+    match = re.search(r"^VmHWM:\s+(\d+) kB", status, re.MULTILINE)
+    return int(match[1]) if match else None
 
 
 def _csv_encoding(path: Path) -> str:
@@ -258,7 +309,7 @@ def stage_ingest(spec: dict[str, Any]) -> dict[str, Any]:
     ``VRLAKE_INGEST_WORKERS`` files prepared at once).
     """
     from ingestors.context import build_ingest_context
-    from ingestors.ingest import ingest_files
+    from ingestors.ingest import ingest_files, prepares_in_processes
 
     store = _store()
     context = build_ingest_context(store, os.environ, run_id=spec.get("run_id", "bench"), user="vrlake bench")
@@ -272,7 +323,8 @@ def stage_ingest(spec: dict[str, Any]) -> dict[str, Any]:
         for file in files:
             store.upload_file("landing", file["landing_path"], file["path"])
         totals: dict[str, Any] = {"rows_read": 0, "rows_loaded": 0, "rows_rejected": 0, "statuses": {},
-                                  "quarantined": [], "prepare_workers": context.prepare_workers}
+                                  "quarantined": [], "prepare_workers": context.prepare_workers,
+                                  "prepared_in": "processes" if prepares_in_processes(context, len(files)) else "threads"}
         started = meter.start()
         for outcome in ingest_files(context, [file["landing_path"] for file in files]):
             for field in ("rows_read", "rows_loaded", "rows_rejected"):

@@ -194,3 +194,22 @@ def test_every_stage_reads_the_reused_area_and_its_truth(tmp_path: Path):
     fresh = Benchmark(SCALES["quick"], tmp_path / "work", lambda _: None)
     assert (reused.synth_dir, reused.truth_file) == (area, area / "truth.csv")
     assert (fresh.synth_dir, fresh.truth_file) == (tmp_path / "work" / "synth", tmp_path / "work" / "truth" / "truth.csv")
+
+
+def test_a_parts_peak_memory_includes_the_worker_processes_it_started():
+    """Ingestion prepares files in worker processes; a peak of the stage's own process alone would hide them."""
+    import subprocess
+    import sys
+
+    from benchmarks.stages import PartMeter
+
+    meter = PartMeter()
+    alone = meter.stop(meter.start())["peak_rss_mib"]
+    clock = meter.start()
+    # A worker holding 300 MB for a second, like a worker preparing a large file.
+    subprocess.run([sys.executable, "-c", "import time; held = bytearray(300 * 2**20); time.sleep(1)"], check=True)
+    with_worker = meter.stop(clock)["peak_rss_mib"]
+    if alone is None or with_worker is None:
+        pytest.skip("this system does not let a process reset its peak memory")
+    assert with_worker - alone >= 290
+    assert meter.overall_mib >= with_worker
