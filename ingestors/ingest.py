@@ -86,10 +86,10 @@ STAGED_FILE = "bronze.arrow"
 # it is filling: with 250,000-row batches a 5-million-row commit peaked at 2.2 GB and with 65,536-row ones at 1.4 GB
 # (and less CPU).
 STAGED_BATCH_ROWS = 65_536
-# Files read, validated and protected at once while the oldest is written to the lake. Each file keeps its two
-# threads (Polars reading and validation, keyed hashing in Python under the GIL) busy only part of the time, so a
-# second file fills the gaps. On two cores this took force-scale ingestion from 3.23 to 2.22-2.46 times the lower
-# bound's time (docs/performance.md); three files at once was no better within the noise, and needs more memory.
+# Files read, validated and protected at once while earlier ones are written, in worker processes or threads (see
+# `ingestors.preparing`). On two cores, two files at a time on threads took force-scale ingestion from 3.23 to
+# 2.22-2.46 times the lower bound's time and three were no better within the noise; each file being prepared holds
+# up to two batches in memory (docs/performance.md).
 DEFAULT_PREPARE_WORKERS = 2
 # Written files whose small lake writes (rejects, quality, ledger, audit) are committed together. Each such commit
 # cost 10 to 60 ms whatever its size, four per file, which made the writing thread the bottleneck for monthly files
