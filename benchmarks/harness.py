@@ -324,8 +324,8 @@ class Benchmark:
             figure.baseline = "lower_bound" if feed in lower_bounds else None
             part = run.result.get("feeds", {}).get(feed, {})
             figure.rows = part.get("rows_read", figure.rows)
-            figure.details = {k: part[k] for k in ("rows_loaded", "rows_rejected", "statuses", "prepare_workers")
-                              if k in part}
+            kept = ("rows_loaded", "rows_rejected", "statuses", "prepare_workers", "prepared_in")
+            figure.details = {k: part[k] for k in kept if k in part}
             if part.get("quarantined"):
                 figure.note = "quarantined: " + "; ".join(part["quarantined"])[:500]
         if run.status != OK:

@@ -322,9 +322,10 @@ def stage_ingest(spec: dict[str, Any]) -> dict[str, Any]:
     for feed, files in spec["feeds"].items():
         for file in files:
             store.upload_file("landing", file["landing_path"], file["path"])
+        in_processes = prepares_in_processes(context, len(files), sum(file["bytes"] for file in files))
         totals: dict[str, Any] = {"rows_read": 0, "rows_loaded": 0, "rows_rejected": 0, "statuses": {},
                                   "quarantined": [], "prepare_workers": context.prepare_workers,
-                                  "prepared_in": "processes" if prepares_in_processes(context, len(files)) else "threads"}
+                                  "prepared_in": "processes" if in_processes else "threads"}
         started = meter.start()
         for outcome in ingest_files(context, [file["landing_path"] for file in files]):
             for field in ("rows_read", "rows_loaded", "rows_rejected"):

@@ -96,9 +96,10 @@ DEFAULT_PREPARE_WORKERS = 2
 # of 20,000 rows (docs/performance.md). Outcomes are reported, and originals archived, once per batch.
 DEFAULT_RECORD_BATCH_FILES = 16
 PREPARE_WORKERS_ENV = "VRLAKE_INGEST_WORKERS"
-# Starting a worker process (a new interpreter importing Polars, Arrow and delta-rs) takes about a second, which a
-# run of a few small files would not earn back; those are prepared on threads.
-MIN_FILES_FOR_PROCESSES = 4
+# Starting worker processes (new interpreters importing Polars, Arrow and delta-rs) takes about a second, which
+# processes earned back at about 0.02 s per MB of monthly police and probation files (docs/performance.md): less
+# than 64 MiB of files in one run is prepared on threads.
+MIN_BYTES_FOR_PROCESSES = 64 * 2**20
 REJECTS_SCHEMA: dict[str, pl.DataType] = {
     "_delivery_id": pl.String(),
     "feed": pl.String(),
@@ -282,14 +283,15 @@ def ingest_files(
         if outcome.status is DeliveryStatus.QUARANTINED or len(unrecorded) >= ctx.record_batch_files:
             record_written()
 
-    landing_paths = list(landing_paths)
+    arrivals = [(landing_path, _stored(ctx, landing_path)) for landing_path in landing_paths]
+    size = sum(info.size for _, info in arrivals if info is not None)
     with (
         ctx.lake.deferring(REJECTS_TABLE, QUALITY_TABLE, DELIVERIES_TABLE, AUDIT_TABLE),
-        _preparer(ctx, len(landing_paths)) as preparing,
+        _preparer(ctx, len(arrivals), size) as preparing,
     ):
         try:
-            for landing_path in landing_paths:
-                waiting.append(_receive(ctx, landing_path, preparing))
+            for landing_path, info in arrivals:
+                waiting.append(_receive(ctx, landing_path, info, preparing))
                 # One file more than there are workers: while the oldest is written, every worker stays busy.
                 if len(waiting) > ctx.prepare_workers:
                     write_oldest()
@@ -308,27 +310,31 @@ def ingest_files(
     return outcomes
 
 
-def prepares_in_processes(ctx: IngestContext, files: int) -> bool:
-    """Whether `ingest_files` on `files` files prepares them in worker processes: when the workers can load the key
-    themselves and there are enough files to repay starting them. Otherwise it uses threads."""
-    return ctx.key_loader is not None and files >= MIN_FILES_FOR_PROCESSES
+def prepares_in_processes(ctx: IngestContext, files: int, size_bytes: int) -> bool:
+    """Whether `ingest_files` on `files` files of `size_bytes` in all prepares them in worker processes: when the
+    workers can load the key themselves and the files are enough work to repay starting them. Otherwise threads."""
+    return ctx.key_loader is not None and files >= 2 and size_bytes >= MIN_BYTES_FOR_PROCESSES
 
 
-def _preparer(ctx: IngestContext, files: int) -> Preparer:
-    if ctx.key_loader is not None and prepares_in_processes(ctx, files):
+def _preparer(ctx: IngestContext, files: int, size_bytes: int) -> Preparer:
+    if ctx.key_loader is not None and prepares_in_processes(ctx, files, size_bytes):
         return PreparingProcesses(ctx.preparation, min(ctx.prepare_workers, files), ctx.key_loader)
     return PreparingThreads(ctx.preparation, ctx.prepare_workers)
 
 
-def _receive(ctx: IngestContext, landing_path: str, preparing: Preparer) -> _Delivery:
+def _stored(ctx: IngestContext, landing_path: str) -> ObjectInfo | None:
+    # One object's metadata, not a listing of the whole drop zone (which grows with the files waiting).
+    try:
+        return ctx.store.info(LANDING, landing_path)
+    except ObjectNotFound:
+        return None  # fetching it reports that
+
+
+def _receive(ctx: IngestContext, landing_path: str, info: ObjectInfo | None, preparing: Preparer) -> _Delivery:
     """Fetch the file and fingerprint its content (calling thread), then start preparing it unless it is a known
     duplicate."""
     partner, name = _split_landing_path(landing_path)
-    try:
-        # One object's metadata, not a listing of the whole drop zone (which grows with the files waiting).
-        received_at = ctx.store.info(LANDING, landing_path).last_modified
-    except ObjectNotFound:
-        received_at = dt.datetime.now(dt.UTC)
+    received_at = info.last_modified if info is not None else dt.datetime.now(dt.UTC)
     resources = ExitStack()
     try:
         local = resources.enter_context(ctx.store.local_file(LANDING, landing_path))

@@ -19,7 +19,7 @@ from ingestors.accounting import accounting_problems
 from ingestors.context import build_ingest_context
 from ingestors.contract import load_contracts
 from ingestors.errors import FileRejected, QuarantineReason
-from ingestors.ingest import MIN_FILES_FOR_PROCESSES, ingest_file, ingest_files
+from ingestors.ingest import ingest_file, ingest_files
 from ingestors.preparing import KeyMismatch, PreparingProcesses, PreparingThreads
 from privacy.keys import ENV_KEY, MissingKeyError, load_master_key_from_environment
 from tests.ingestion_helpers import TEST_KEY, Lake, make_lake, nominals_csv
@@ -36,6 +36,12 @@ def in_processes(lake: Lake) -> Lake:
     return lake
 
 
+@pytest.fixture(autouse=True)
+def small_files_in_processes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Test files are a few hundred bytes; in use, processes start only for runs of 64 MiB or more."""
+    monkeypatch.setattr(ingest_module, "MIN_BYTES_FOR_PROCESSES", 1)
+
+
 @pytest.fixture
 def key_in_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """The test key, configured the way a deployment configures its key (spawned workers inherit it)."""
@@ -49,7 +55,7 @@ def test_processes_give_the_lake_that_one_file_at_a_time_gives(tmp_path: Path) -
 
     lake = in_processes(make_lake(tmp_path / "processes"))
     paths = drop_all(lake)
-    with ingest_module._preparer(lake.context, len(paths)) as preparer:
+    with ingest_module._preparer(lake.context, len(paths), 1) as preparer:
         assert isinstance(preparer, PreparingProcesses)
     outcomes = ingest_files(lake.context, paths)
 
@@ -88,17 +94,23 @@ def test_a_worker_without_a_key_says_how_to_configure_one(tmp_path: Path, monkey
     assert len(lake.store.list("landing")) == 5
 
 
-@pytest.mark.usefixtures("key_in_environment")
-def test_processes_are_used_only_for_enough_files_and_a_key_the_workers_can_load(tmp_path: Path) -> None:
-    def preparer_kind(lake: Lake, files: int) -> type:
-        with ingest_module._preparer(lake.context, files) as preparer:
+def test_processes_are_used_only_for_enough_work_and_a_key_the_workers_can_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.undo()  # the real threshold, not the tests' one
+    monkeypatch.setenv(ENV_KEY, TEST_KEY._reveal().hex())
+
+    def preparer_kind(lake: Lake, files: int, size: int) -> type:
+        with ingest_module._preparer(lake.context, files, size) as preparer:
             return type(preparer)
 
     lake = make_lake(tmp_path)
-    assert preparer_kind(lake, 50) is PreparingThreads, "without a key loader, threads"
+    enough = ingest_module.MIN_BYTES_FOR_PROCESSES
+    assert preparer_kind(lake, 50, enough) is PreparingThreads, "without a key loader, threads"
     in_processes(lake)
-    assert preparer_kind(lake, MIN_FILES_FOR_PROCESSES - 1) is PreparingThreads
-    assert preparer_kind(lake, MIN_FILES_FOR_PROCESSES) is PreparingProcesses
+    assert preparer_kind(lake, 50, enough - 1) is PreparingThreads, "too little work to repay starting processes"
+    assert preparer_kind(lake, 1, enough * 4) is PreparingThreads, "one file: nothing to prepare side by side"
+    assert preparer_kind(lake, 2, enough) is PreparingProcesses
 
     # Only this process's own environment can be inherited by a worker, so only it enables processes.
     assert build_ingest_context(lake.store, os.environ).key_loader is load_master_key_from_environment
