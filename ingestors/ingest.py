@@ -266,13 +266,13 @@ def ingest_files(
     def record_written() -> None:
         """Commit the held rejects, quality, ledger and audit rows; only then archive the originals and report."""
         ctx.lake.flush()
-        for landing_path, outcome in unrecorded:
+        while unrecorded:  # taken off first, so a failure part-way never archives or reports a file twice
+            landing_path, outcome = unrecorded.pop(0)
             if outcome.status is not DeliveryStatus.QUARANTINED:  # a quarantined original is already in the archive
                 _archive(ctx, landing_path, outcome.record)
             outcomes.append(outcome)
             if on_outcome is not None:
                 on_outcome(outcome)
-        unrecorded.clear()
 
     def write_oldest() -> None:
         delivery = waiting.popleft()

@@ -2,9 +2,9 @@
 
 Preparing a file is Polars work (which runs without the GIL) interleaved with Python work that holds it: keyed
 hashing, parsing JSON lines and the per-batch bookkeeping. Threads therefore overlap only partly. Measured on two
-cores at force scale, preparing the files in worker processes took a month of probation from 24.7 to 18.7 s and of
-police nominals from 18.9 to 16.8 s (docs/performance.md). A process costs about a second to start, so a few files
-are prepared on threads instead.
+cores at force scale, preparing in worker processes took five years of monthly probation files from 24.7 to 18.7 s,
+and of police nominals from 18.9 to 16.8 s (docs/performance.md). Starting the processes costs about a second, so
+small runs are prepared on threads instead (`ingestors.ingest.prepares_in_processes`).
 
 The pseudonymisation key refuses to be pickled, so it is never sent to a worker: each worker loads the master key
 itself, from the same configuration as the caller (`KeyLoader`), and refuses to prepare anything unless its key has
