@@ -194,3 +194,24 @@ def test_the_number_of_workers_is_configurable_and_checked(tmp_path: Path) -> No
     assert build_ingest_context(store, env).prepare_workers == 3
     with pytest.raises(ValueError, match="at least 1"):
         replace(build_ingest_context(store, env), prepare_workers=0)
+
+
+def test_a_failing_report_archives_and_reports_each_written_file_once(tmp_path: Path) -> None:
+    """Outcomes are reported after their batch is committed; a report that fails part-way (the run's event log
+    unavailable, say) must neither archive a file twice nor leave a recorded file in the drop zone."""
+    lake = make_lake(tmp_path)
+    paths = [lake.drop("police", f"police_nominals_2026-0{m}.csv", nominals_csv(3, start=10 * m)) for m in range(1, 6)]
+    reported: list[str] = []
+
+    def report(outcome: DeliveryOutcome) -> None:
+        reported.append(outcome.record.source_file)
+        if len(reported) == 2:
+            raise RuntimeError("the run's event log is unavailable")
+
+    with pytest.raises(RuntimeError, match="event log"):
+        ingest_files(lake.context, paths, on_outcome=report)
+
+    assert reported == [path.split("/")[-1] for path in paths], "every written file reported once, in order"
+    assert lake.store.list("landing") == [], "every recorded file archived"
+    assert lake.table("ops/deliveries").height == 5
+    assert lake.bronze("police_nominals").height == 15
