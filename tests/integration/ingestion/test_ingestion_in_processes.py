@@ -11,6 +11,7 @@ import pickle
 import secrets
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -49,15 +50,23 @@ def key_in_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.mark.usefixtures("key_in_environment")
-def test_processes_give_the_lake_that_one_file_at_a_time_gives(tmp_path: Path) -> None:
+def test_processes_give_the_lake_that_one_file_at_a_time_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     one_by_one = make_lake(tmp_path / "one_by_one")
     single = [ingest_file(one_by_one.context, path) for path in drop_all(one_by_one)]
 
     lake = in_processes(make_lake(tmp_path / "processes"))
-    paths = drop_all(lake)
-    with ingest_module._preparer(lake.context, len(paths), 1) as preparer:
-        assert isinstance(preparer, PreparingProcesses)
-    outcomes = ingest_files(lake.context, paths)
+    submitted_to: list[str] = []
+    for kind in (PreparingProcesses, PreparingThreads):
+
+        def submit(self: Any, *args: Any, _real: Any = kind.submit) -> Any:
+            submitted_to.append(type(self).__name__)
+            return _real(self, *args)
+
+        monkeypatch.setattr(kind, "submit", submit)
+    outcomes = ingest_files(lake.context, drop_all(lake))
+    assert submitted_to and set(submitted_to) == {"PreparingProcesses"}, "every file was prepared in a worker process"
 
     assert [o.status for o in outcomes] == EXPECTED_STATUSES
     assert summary(outcomes) == summary(single)
