@@ -142,7 +142,12 @@ class IngestContext:
             raise ValueError(f"record_batch_files must be at least 1, got {self.record_batch_files}")
         object.__setattr__(self, "lake", LakeTables(self.store))
         preparation = Preparation(
-            self.contracts, self.agreements, self.keys, self.postcode_lookup, self.today, self.batch_rows
+            contracts=self.contracts,
+            agreements=self.agreements,
+            keys=self.keys,
+            postcode_lookup=self.postcode_lookup,
+            today=self.today,
+            batch_rows=self.batch_rows,
         )
         object.__setattr__(self, "preparation", preparation)
 
