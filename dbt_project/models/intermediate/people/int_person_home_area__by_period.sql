@@ -36,21 +36,57 @@ person_periods as (
 
 ),
 
-addresses as (
+-- The latest address recorded in each period: the candidates for that period and every later one.
+latest_address_in_period as (
+
+    select person_key, observation_period_start, residence_lsoa
+    from (
+        select
+            person_key,
+            observation_period_start,
+            residence_lsoa,
+            row_number() over (
+                partition by person_key, observation_period_start
+                order by record_date desc, source_feed, record_key
+            ) as recency
+        from records
+        where residence_lsoa is not null
+    ) as ranked
+    where recency = 1
+
+),
+
+-- A record dated on or before a period's end belongs to that period or an earlier one, so the latest address on or
+-- before the end is the latest address of the most recent period, up to this one, that recorded any. Found with a
+-- running max rather than by joining every period to every earlier record (that join grows with the square of a
+-- person's records: a monthly probation snapshot over five years is 60 records in each of five periods).
+address_periods as (
 
     select
         person_periods.person_key,
         person_periods.observation_period_start,
-        records.residence_lsoa,
-        row_number() over (
-            partition by person_periods.person_key, person_periods.observation_period_start
-            order by records.record_date desc, records.source_feed, records.record_key
-        ) as recency
+        max(latest_address_in_period.observation_period_start) over (
+            partition by person_periods.person_key
+            order by person_periods.observation_period_start
+            rows between unbounded preceding and current row
+        ) as address_period_start
     from person_periods as person_periods
-    inner join records as records
-        on person_periods.person_key = records.person_key
-        and records.record_date <= person_periods.observation_period_end
-        and records.residence_lsoa is not null
+    left join latest_address_in_period as latest_address_in_period
+        on person_periods.person_key = latest_address_in_period.person_key
+        and person_periods.observation_period_start = latest_address_in_period.observation_period_start
+
+),
+
+addresses as (
+
+    select
+        address_periods.person_key,
+        address_periods.observation_period_start,
+        latest_address_in_period.residence_lsoa
+    from address_periods as address_periods
+    inner join latest_address_in_period as latest_address_in_period
+        on address_periods.person_key = latest_address_in_period.person_key
+        and address_periods.address_period_start = latest_address_in_period.observation_period_start
 
 ),
 
@@ -71,7 +107,6 @@ final as (
     left join addresses as addresses
         on person_periods.person_key = addresses.person_key
         and person_periods.observation_period_start = addresses.observation_period_start
-        and addresses.recency = 1
 
 )
 
