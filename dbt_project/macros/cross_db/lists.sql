@@ -27,3 +27,26 @@
         when count({{ measure }}) > 0 then array_join(array_sort(collect_list({{ measure }})), {{ delimiter }})
     end
 {% endmacro %}
+
+
+{#
+    Small sets as bits of an integer, so "which of a handful of values does this group hold" is one cheap aggregate
+    (bit_or) instead of a `select distinct` pass and a join back per listed column. A set is turned back into
+    values by joining its distinct set values (a few dozen) to the numbered values with bitset_contains.
+    DuckDB, Spark/Databricks and Postgres all spell these bit_or(...) and `&`; dispatch where an engine differs
+    (Snowflake: bitor_agg and bitand).
+#}
+{% macro bitset_agg(bit) %}
+    {{ return(adapter.dispatch('bitset_agg', 'vrlake')(bit)) }}
+{% endmacro %}
+
+{% macro default__bitset_agg(bit) %}bit_or({{ bit }}){% endmacro %}
+
+{% macro bitset_contains(bitset, bit) %}
+    {{ return(adapter.dispatch('bitset_contains', 'vrlake')(bitset, bit)) }}
+{% endmacro %}
+
+{% macro default__bitset_contains(bitset, bit) %}(({{ bitset }}) & ({{ bit }})) <> 0{% endmacro %}
+
+{# The bit of the n-th value (n from 1) of a set: 2^(n-1) as a bigint, at most 63 values. #}
+{% macro bitset_bit(ordinal) %}cast(power(2, ({{ ordinal }}) - 1) as {{ dbt.type_bigint() }}){% endmacro %}
