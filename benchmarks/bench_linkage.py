@@ -185,7 +185,7 @@ def cleartext_records(prepared: dict[str, Any]) -> pl.DataFrame:
             frame = frame.join(lookup, on="postcode_token", how="left", maintain_order="left")
         parts.append(frame.with_columns(pl.lit(contract.feed).alias("source_feed")))
     # Snapshot feeds repeat a record key per file: one record per key, the latest period's, as gather_records.
-    latest = latest_per_record(pl.concat(parts, how="diagonal_relaxed").lazy()).collect()
+    latest = latest_per_record(pl.concat(parts, how="diagonal_relaxed"))
     return conform_records(latest).sort("source_feed", "record_key")
 
 

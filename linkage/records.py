@@ -94,12 +94,27 @@ def conform_records(frame: pl.DataFrame, *, source_feed: str | None = None) -> p
     return renamed.select(columns)
 
 
-def latest_per_record(bronze: pl.LazyFrame) -> pl.LazyFrame:
-    """One row per ``_record_key``: the latest period's row (then the latest ingestion, then the first row)."""
-    return (
-        bronze.sort(["_period", "_ingested_at", "_row_number"], descending=[True, True, False], nulls_last=True)
+_RECENCY: tuple[str, ...] = ("_period", "_ingested_at", "_row_number")
+_READ_ORDER = "__read_order"
+
+
+def latest_per_record(bronze: pl.DataFrame) -> pl.DataFrame:
+    """One row per ``_record_key``: the latest period's row, then the latest ingestion's, then the lowest row
+    number, then the first read (so the choice is deterministic for the same input).
+
+    Only the key columns are sorted; the chosen rows are then taken whole. Sorting the rows themselves moved every
+    Bloom filter of every snapshot (the school census repeats each pupil every term): at force scale that was 10 of
+    the 17 seconds linkage spent gathering records on each delivery.
+    """
+    chosen = (
+        bronze.select("_record_key", *_RECENCY)
+        .with_row_index(_READ_ORDER)
+        .sort([*_RECENCY, _READ_ORDER], descending=[True, True, False, False], nulls_last=True)
         .unique(subset=["_record_key"], keep="first", maintain_order=True)
+        .get_column(_READ_ORDER)
+        .sort()
     )
+    return bronze[chosen]
 
 
 def gather_records(
@@ -122,7 +137,7 @@ def gather_records(
             continue
         scan = scan_table(store, table)
         present = [c for c in scan.collect_schema().names() if c in wanted]
-        latest = latest_per_record(scan.select(present)).collect()
+        latest = latest_per_record(scan.select(present).collect())
         parts.append(conform_records(latest, source_feed=feed))
     if not parts:
         return pl.DataFrame(schema=RECORD_SCHEMA)
