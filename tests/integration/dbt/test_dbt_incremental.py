@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Final
 
 import polars as pl
 import pytest
+from deltalake import write_deltalake
 
 from tests.integration.dbt.bronze_schema import REFERENCE_SCHEMAS, bronze_schema
 from tests.integration.dbt.dbt_runner import DbtHome, output_tail, query, run_dbt
@@ -42,6 +44,8 @@ from vrlake.warehouse import dbt_build_args
 
 COMPARED_SCHEMAS: Final = ("staging", "intermediate", "conformed", "marts")
 SPLIT_PERSON: Final = "person-5-split"
+UNCHANGED_STAGING: Final = ("stg_education__census", "stg_education__exclusions", "stg_health__ed_assaults")
+"""Incremental staging models whose feeds the second round does not deliver to."""
 LOADED_AT: Final = "loaded_at"
 """The incremental staging models' record of the run that copied a row (it scopes their data tests)."""
 INCREMENTAL_STAGING: Final = (
@@ -72,9 +76,9 @@ def _replace(lake: str, table: str, frame: pl.DataFrame, predicate: str | None =
     """Ingestion's scoped replace (ingestors.lake.replace_rows): one commit deleting `predicate`'s rows, adding
     `frame`; without a predicate, an append."""
     if predicate is None:
-        frame.write_delta(f"{lake}/{table}", mode="append")
+        write_deltalake(f"{lake}/{table}", frame.to_arrow(), mode="append")
     else:
-        frame.write_delta(f"{lake}/{table}", mode="overwrite", delta_write_options={"predicate": predicate})
+        write_deltalake(f"{lake}/{table}", frame.to_arrow(), mode="overwrite", predicate=predicate)
 
 
 def _delivery(delivery_id: str, source_file: str, period: str, ingested_at: str) -> dict[str, str]:
@@ -193,11 +197,28 @@ def second_round(
     return incremental, rebuilt
 
 
+def _delivery_filter(compiled: str) -> set[str] | None:
+    """The delivery ids a staging model's compiled query reads from bronze (None: no filter, the whole table)."""
+    if re.search(r"where 1 = 0", compiled):
+        return set()
+    found = re.search(r"_delivery_id as \w+\) in \(([^)]*)\)", compiled)
+    return None if found is None else set(re.findall(r"'([^']*)'", found.group(1)))
+
+
 def test_routine_refresh_selects_only_new_deliveries(second_round: tuple[DbtHome, DbtHome]) -> None:
+    """The refresh reads from bronze exactly the deliveries it loads (by id, inside the Delta scan); a full refresh
+    reads every row."""
     incremental, rebuilt = second_round
     for model in INCREMENTAL_STAGING:
-        assert "not exists" in _compiled(incremental, model), f"{model} was rebuilt, not refreshed incrementally"
-        assert "not exists" not in _compiled(rebuilt, model), f"{model} ignored --full-refresh"
+        by_run = _loaded_at(incremental.warehouse, model)
+        loaded_by_refresh = by_run[max(by_run)]
+        assert loaded_by_refresh, f"the second round delivered to {model}"
+        assert _delivery_filter(_compiled(incremental, model)) == loaded_by_refresh, (
+            f"{model} was not refreshed by its new deliveries alone"
+        )
+        assert _delivery_filter(_compiled(rebuilt, model)) is None, f"{model} ignored --full-refresh"
+    for model in UNCHANGED_STAGING:
+        assert _delivery_filter(_compiled(incremental, model)) == set(), f"{model} had nothing new but read bronze"
 
 
 def _test_results(home: DbtHome) -> list[dict[str, Any]]:

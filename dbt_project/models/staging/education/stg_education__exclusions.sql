@@ -1,11 +1,13 @@
 {{ config(post_hook="{{ remove_withdrawn_deliveries('education', 'education_exclusions') }}") }}
+{#- source() loads the Delta table each time it is called: once, here #}
+{%- set bronze = source('education', 'education_exclusions') %}
 
 with
 
 source as (
 
-    select * from {{ source('education', 'education_exclusions') }} as bronze
-    {{ new_deliveries_only('bronze') }}
+    select * from {{ bronze }} as bronze
+    {{ new_deliveries_only(bronze) }}
 
 ),
 

@@ -1,11 +1,13 @@
 {{ config(post_hook="{{ remove_withdrawn_deliveries('health', 'ed_attendances') }}") }}
+{#- source() loads the Delta table each time it is called: once, here #}
+{%- set bronze = source('health', 'ed_attendances') %}
 
 with
 
 source as (
 
-    select * from {{ source('health', 'ed_attendances') }} as bronze
-    {{ new_deliveries_only('bronze') }}
+    select * from {{ bronze }} as bronze
+    {{ new_deliveries_only(bronze) }}
 
 ),
 

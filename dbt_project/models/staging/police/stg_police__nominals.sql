@@ -1,11 +1,13 @@
 {{ config(post_hook="{{ remove_withdrawn_deliveries('police', 'police_nominals') }}") }}
+{#- source() loads the Delta table each time it is called: once, here #}
+{%- set bronze = source('police', 'police_nominals') %}
 
 with
 
 source as (
 
-    select * from {{ source('police', 'police_nominals') }} as bronze
-    {{ new_deliveries_only('bronze') }}
+    select * from {{ bronze }} as bronze
+    {{ new_deliveries_only(bronze) }}
 
 ),
 

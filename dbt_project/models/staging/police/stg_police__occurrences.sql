@@ -1,11 +1,13 @@
 {{ config(post_hook="{{ remove_withdrawn_deliveries('police', 'police_occurrences') }}") }}
+{#- source() loads the Delta table each time it is called: once, here #}
+{%- set bronze = source('police', 'police_occurrences') %}
 
 with
 
 source as (
 
-    select * from {{ source('police', 'police_occurrences') }} as bronze
-    {{ new_deliveries_only('bronze') }}
+    select * from {{ bronze }} as bronze
+    {{ new_deliveries_only(bronze) }}
 
 ),
 

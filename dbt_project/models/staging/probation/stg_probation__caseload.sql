@@ -1,11 +1,13 @@
 {{ config(post_hook="{{ remove_withdrawn_deliveries('probation', 'probation_caseload') }}") }}
+{#- source() loads the Delta table each time it is called: once, here #}
+{%- set bronze = source('probation', 'probation_caseload') %}
 
 with
 
 source as (
 
-    select * from {{ source('probation', 'probation_caseload') }} as bronze
-    {{ new_deliveries_only('bronze') }}
+    select * from {{ bronze }} as bronze
+    {{ new_deliveries_only(bronze) }}
 
 ),
 
