@@ -103,8 +103,8 @@ def latest_per_record(bronze: pl.DataFrame) -> pl.DataFrame:
     number, then the first read (so the choice is deterministic for the same input).
 
     Only the key columns are sorted; the chosen rows are then taken whole. Sorting the rows themselves moved every
-    Bloom filter of every snapshot (the school census repeats each pupil every term): at force scale that was 10 of
-    the 17 seconds linkage spent gathering records on each delivery.
+    Bloom filter of every snapshot (the school census repeats each pupil every term): on the force-scale census this
+    step took 5.5 s that way and 2.1 s this way.
     """
     chosen = (
         bronze.select("_record_key", *_RECENCY)
